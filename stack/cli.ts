@@ -1,0 +1,45 @@
+// `npm run stack -- up|down|status`: the local stack of real parts for tests and the demo.
+import { stackEndpoints } from './endpoints.ts';
+import { stackDown, stackStatus, stackUp } from './stack.ts';
+
+const usage = 'usage: npm run stack -- up | down | status [--json]';
+
+async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  switch (command) {
+    case 'up':
+      await stackUp();
+      await printStatus(false);
+      return 0;
+    case 'down':
+      await stackDown();
+      return 0;
+    case 'status':
+      return (await printStatus(argv.includes('--json'))) ? 0 : 1;
+    default:
+      process.stderr.write(`${usage}\n`);
+      return 2;
+  }
+}
+
+async function printStatus(json: boolean): Promise<boolean> {
+  const status = await stackStatus();
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ endpoints: stackEndpoints(), components: status }, null, 2)}\n`);
+  } else {
+    for (const s of status) {
+      const origin = s.external ? 'external' : s.pid ? `pid ${s.pid}` : 'local';
+      process.stdout.write(
+        `${s.healthy ? 'up  ' : 'DOWN'}  ${s.component.padEnd(11)} ${s.address}  (${origin})\n`,
+      );
+    }
+  }
+  return status.every((s) => s.healthy);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`stack: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,336 @@
+// The local pod runner: for every running pod of a known image (podinfo) on the local cluster it
+// starts the real program on 127.0.0.1, stops it when the pod goes away, registers it with
+// Prometheus (file-based discovery) and keeps a map from `<service>.<namespace>` to local addresses,
+// each Service with a stable loopback proxy. KWOK pods serve nothing by themselves; this is the
+// kubelet they are missing.
+import * as k8s from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { expandVariables, localCommand, podinfoImage } from './pod-process.ts';
+import type { LocalImage } from './pod-process.ts';
+import { serviceEndpoints } from './service-endpoints.ts';
+import type { RunningPod, ServiceInput } from './service-endpoints.ts';
+import { ServiceProxy, freeLocalPort } from './tcp-proxy.ts';
+import { prometheusTargetsDir } from './prometheus.ts';
+import { toolPath } from './tools.ts';
+
+interface LocalPod extends RunningPod {
+  uid: string;
+  process: ChildProcess;
+  metricsPort: number;
+}
+
+export interface ServiceMapEntry {
+  /** Stable loopback address of the Service port (a proxy over the endpoints). */
+  address: string;
+  port: number;
+  endpoints: string[];
+}
+
+/** The file the pod runner writes: `<service>.<namespace>` → port name (or number) → entry. */
+export type ServiceMap = Record<string, Record<string, ServiceMapEntry>>;
+
+const images: LocalImage[] = [podinfoImage];
+
+function log(message: string, fields: Record<string, unknown> = {}): void {
+  process.stdout.write(
+    `${JSON.stringify({ time: new Date().toISOString(), component: 'pod-runner', message, ...fields })}\n`,
+  );
+}
+
+function writeAtomically(file: string, content: string): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export class PodRunner {
+  private readonly pods = new Map<string, LocalPod>();
+  private readonly starting = new Set<string>();
+  private readonly services = new Map<string, ServiceInput>();
+  private readonly proxies = new Map<string, ServiceProxy>();
+  private readonly core: k8s.CoreV1Api;
+  private readonly informers: k8s.Informer<k8s.KubernetesObject>[] = [];
+  private readonly stateDir: string;
+  private readonly servicesFile: string;
+  private readonly kubeconfig: k8s.KubeConfig;
+
+  constructor(kubeconfig: k8s.KubeConfig, stateDir: string, servicesFile: string) {
+    this.kubeconfig = kubeconfig;
+    this.core = kubeconfig.makeApiClient(k8s.CoreV1Api);
+    this.stateDir = stateDir;
+    this.servicesFile = servicesFile;
+    mkdirSync(prometheusTargetsDir(stateDir), { recursive: true });
+    mkdirSync(join(stateDir, 'pods'), { recursive: true });
+  }
+
+  async start(): Promise<void> {
+    const podInformer = k8s.makeInformer(this.kubeconfig, '/api/v1/pods', () =>
+      this.core.listPodForAllNamespaces(),
+    );
+    const serviceInformer = k8s.makeInformer(this.kubeconfig, '/api/v1/services', () =>
+      this.core.listServiceForAllNamespaces(),
+    );
+    const onPod = (pod: k8s.V1Pod): void => void this.reconcilePod(pod);
+    podInformer.on('add', onPod);
+    podInformer.on('update', onPod);
+    podInformer.on('delete', (pod) => void this.stopPod(pod.metadata?.uid ?? ''));
+    const onService = (svc: k8s.V1Service): void => {
+      this.services.set(`${svc.metadata?.name}.${svc.metadata?.namespace}`, toServiceInput(svc));
+      void this.publish();
+    };
+    serviceInformer.on('add', onService);
+    serviceInformer.on('update', onService);
+    serviceInformer.on('delete', (svc) => {
+      this.services.delete(`${svc.metadata?.name}.${svc.metadata?.namespace}`);
+      void this.publish();
+    });
+    for (const informer of [podInformer, serviceInformer] as k8s.Informer<k8s.KubernetesObject>[]) {
+      // A dropped watch (apiserver restart) is retried rather than ending the runner.
+      informer.on('error', () => setTimeout(() => void informer.start(), 1000));
+      this.informers.push(informer);
+      await informer.start();
+    }
+    await this.publish();
+    log('pod runner started');
+  }
+
+  async stop(): Promise<void> {
+    for (const informer of this.informers) await informer.stop();
+    for (const uid of [...this.pods.keys()]) await this.stopPod(uid);
+    for (const proxy of this.proxies.values()) await proxy.close();
+  }
+
+  private async reconcilePod(pod: k8s.V1Pod): Promise<void> {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    const gone =
+      pod.metadata?.deletionTimestamp !== undefined ||
+      ['Succeeded', 'Failed'].includes(pod.status?.phase ?? '');
+    if (gone) {
+      await this.stopPod(uid);
+      return;
+    }
+    const existing = this.pods.get(uid);
+    if (existing) {
+      const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      existing.labels = pod.metadata?.labels ?? {};
+      if (existing.ready !== ready && (await portOpen(existing.metricsPort))) {
+        existing.ready = ready;
+        await this.publish();
+      }
+      return;
+    }
+    if (pod.status?.phase !== 'Running' || this.starting.has(uid)) return;
+    const container = pod.spec?.containers.find((c) => images.some((i) => i.image.test(c.image ?? '')));
+    const image = images.find((i) => i.image.test(container?.image ?? ''));
+    if (!container || !image) return;
+    this.starting.add(uid);
+    try {
+      await this.startPod(pod, container, image);
+    } catch (error) {
+      log('could not start pod process', {
+        pod: pod.metadata?.name,
+        namespace: pod.metadata?.namespace,
+        error: String(error),
+      });
+    } finally {
+      this.starting.delete(uid);
+    }
+  }
+
+  private async startPod(pod: k8s.V1Pod, container: k8s.V1Container, image: LocalImage): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const name = pod.metadata?.name ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    const env = await this.containerEnv(pod, container);
+    const free = await Promise.all(Object.keys(image.portFlags).map(() => freeLocalPort()));
+    const command = localCommand(
+      image,
+      {
+        image: container.image ?? '',
+        command: container.command?.map((a) => expandVariables(a, env)),
+        args: container.args?.map((a) => expandVariables(a, env)),
+      },
+      () => free.shift() ?? 0,
+    );
+    const workdir = join(this.stateDir, 'pods', uid);
+    mkdirSync(workdir, { recursive: true });
+    const child = spawn(toolPath(image.binary as 'podinfo'), command.args, {
+      cwd: workdir,
+      env: { PATH: process.env.PATH, HOME: workdir, HOSTNAME: name, ...env },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const namedPorts = new Map<string, number>();
+    for (const port of container.ports ?? []) if (port.name) namedPorts.set(port.name, port.containerPort);
+    const local: LocalPod = {
+      uid,
+      namespace,
+      name,
+      labels: pod.metadata?.labels ?? {},
+      ports: command.ports,
+      namedPorts,
+      ready: false,
+      process: child,
+      metricsPort: command.metricsPort,
+    };
+    this.pods.set(uid, local);
+    child.on('exit', (code) => {
+      if (this.pods.get(uid) === local) {
+        log('pod process exited', { pod: name, namespace, code });
+        local.ready = false;
+        void this.publish();
+      }
+    });
+    const deadline = Date.now() + 15_000;
+    while (!(await portOpen(command.metricsPort)) && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    local.ready =
+      child.exitCode === null &&
+      (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+    log('pod process started', {
+      pod: name,
+      namespace,
+      pid: child.pid,
+      ports: Object.fromEntries(command.ports),
+    });
+    await this.publish();
+  }
+
+  private async stopPod(uid: string): Promise<void> {
+    const pod = this.pods.get(uid);
+    if (!pod) return;
+    this.pods.delete(uid);
+    pod.process.kill('SIGTERM');
+    rmSync(join(this.stateDir, 'pods', uid), { recursive: true, force: true });
+    log('pod process stopped', { pod: pod.name, namespace: pod.namespace });
+    await this.publish();
+  }
+
+  /** The container's environment as a kubelet resolves it: values, ConfigMap/Secret refs, field refs. */
+  private async containerEnv(pod: k8s.V1Pod, container: k8s.V1Container): Promise<Record<string, string>> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const env: Record<string, string> = {};
+    for (const source of container.envFrom ?? []) {
+      const data = source.configMapRef?.name
+        ? ((await this.readConfigMap(namespace, source.configMapRef.name)) ?? {})
+        : source.secretRef?.name
+          ? ((await this.readSecret(namespace, source.secretRef.name)) ?? {})
+          : {};
+      for (const [key, value] of Object.entries(data)) env[`${source.prefix ?? ''}${key}`] = value;
+    }
+    for (const variable of container.env ?? []) {
+      const from = variable.valueFrom;
+      let value: string | undefined =
+        variable.value !== undefined ? expandVariables(variable.value, env) : undefined;
+      if (from?.configMapKeyRef) {
+        value = (await this.readConfigMap(namespace, from.configMapKeyRef.name ?? ''))?.[
+          from.configMapKeyRef.key
+        ];
+      } else if (from?.secretKeyRef) {
+        value = (await this.readSecret(namespace, from.secretKeyRef.name ?? ''))?.[from.secretKeyRef.key];
+      } else if (from?.fieldRef) {
+        const path = from.fieldRef.fieldPath;
+        value =
+          path === 'metadata.name'
+            ? pod.metadata?.name
+            : path === 'metadata.namespace'
+              ? namespace
+              : path === 'status.podIP'
+                ? '127.0.0.1'
+                : undefined;
+      }
+      if (value !== undefined) env[variable.name] = value;
+    }
+    return env;
+  }
+
+  private async readConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.core.readNamespacedConfigMap({ name, namespace })).data ?? {};
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+      const data = (await this.core.readNamespacedSecret({ name, namespace })).data ?? {};
+      return Object.fromEntries(
+        Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Rewrites Prometheus' target file and the service map from the current pods and Services. */
+  private async publish(): Promise<void> {
+    const pods = [...this.pods.values()];
+    const targets = pods
+      .filter((p) => p.ready)
+      .map((p) => ({
+        targets: [`127.0.0.1:${p.metricsPort}`],
+        labels: {
+          ...Object.fromEntries(
+            Object.entries(p.labels).map(([k, v]) => [k.replace(/[^a-zA-Z0-9_]/g, '_'), v]),
+          ),
+          kubernetes_namespace: p.namespace,
+          kubernetes_pod_name: p.name,
+        },
+      }));
+    writeAtomically(join(prometheusTargetsDir(this.stateDir), 'pods.json'), JSON.stringify(targets, null, 2));
+
+    const map: ServiceMap = {};
+    for (const [key, service] of this.services) {
+      const entries: Record<string, ServiceMapEntry> = {};
+      for (const port of service.ports) {
+        const endpoints = serviceEndpoints(service, port, pods);
+        const proxyKey = `${key}:${port.port}`;
+        let proxy = this.proxies.get(proxyKey);
+        if (!proxy) {
+          proxy = await ServiceProxy.listen();
+          this.proxies.set(proxyKey, proxy);
+        }
+        proxy.setEndpoints(endpoints);
+        entries[port.name ?? String(port.port)] = { address: proxy.address, port: port.port, endpoints };
+      }
+      map[key] = entries;
+    }
+    for (const [proxyKey, proxy] of this.proxies) {
+      if (!map[proxyKey.slice(0, proxyKey.lastIndexOf(':'))]) {
+        this.proxies.delete(proxyKey);
+        await proxy.close();
+      }
+    }
+    writeAtomically(this.servicesFile, JSON.stringify(map, null, 2));
+  }
+}
+
+function toServiceInput(svc: k8s.V1Service): ServiceInput {
+  return {
+    namespace: svc.metadata?.namespace ?? 'default',
+    name: svc.metadata?.name ?? '',
+    selector: svc.spec?.selector,
+    ports: (svc.spec?.ports ?? []).map((p) => ({
+      name: p.name,
+      port: p.port,
+      targetPort: p.targetPort as number | string | undefined,
+    })),
+  };
+}
