@@ -4,7 +4,7 @@ import { Connection } from '@temporalio/client';
 import { join } from 'node:path';
 import type { ProcessTable } from './processes.ts';
 import { waitFor } from './processes.ts';
-import { cutoverSearchAttributes } from './search-attributes.ts';
+import { cutoverSearchAttributes } from '../workflows/search-attributes.ts';
 import { localPorts } from './endpoints.ts';
 import { toolPath } from './tools.ts';
 

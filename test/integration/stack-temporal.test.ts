@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { endpoints } from '../support/cluster.ts';
-import { cutoverSearchAttributes } from '../../stack/search-attributes.ts';
+import { cutoverSearchAttributes } from '../../workflows/search-attributes.ts';
 
 test('a TypeScript worker runs a workflow with an activity and a timer on the Temporal dev server', async () => {
   const taskQueue = `smoke-${process.pid}-${Date.now()}`;

@@ -1,0 +1,138 @@
+// One metric check of one iteration: find the query (builtin, inline or MetricTemplate), the
+// Prometheus to ask and its credentials, ask it, and judge the value against the thresholds.
+// A failing check is a verdict; only an unreachable Prometheus throws (Temporal retries it).
+import * as k8s from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/common';
+import { builtinMetricValue, builtinQuery } from '../analysis/builtin-queries.ts';
+import { evaluateMetricCheck } from '../analysis/metric-check.ts';
+import type { MetricCheckVerdict, NoDataPolicy } from '../analysis/metric-check.ts';
+import { renderQueryTemplate } from '../analysis/query-template.ts';
+import type { RenderedQuery } from '../analysis/query-template.ts';
+import { metricTemplateSchema } from '../canary/spec.ts';
+import type { MetricCheck } from '../canary/validate.ts';
+import { queryPrometheus } from './prometheus.ts';
+import type { PrometheusQueryInput } from './prometheus.ts';
+
+export interface CheckMetricInput {
+  canary: { name: string; namespace: string; target: string; service: string };
+  metric: MetricCheck;
+  /** The Canary's `metricsServer`, else the worker's default Prometheus. */
+  prometheusUrl?: string;
+  noDataPolicy?: NoDataPolicy;
+}
+
+export interface CheckMetricResult extends MetricCheckVerdict {
+  name: string;
+  query?: string;
+}
+
+interface Deps {
+  kubeconfig: k8s.KubeConfig;
+  defaultPrometheusUrl: string;
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof k8s.ApiException && error.code === 404;
+}
+
+export function createMetricActivities(deps: Deps) {
+  const custom = deps.kubeconfig.makeApiClient(k8s.CustomObjectsApi);
+  const core = deps.kubeconfig.makeApiClient(k8s.CoreV1Api);
+
+  /** Resolves a MetricTemplate into a query and where to send it; a broken template is a verdict. */
+  async function templateQuery(
+    input: CheckMetricInput,
+    metric: Extract<MetricCheck, { source: 'template' }>,
+  ): Promise<{ query: RenderedQuery; target: Omit<PrometheusQueryInput, 'query'> }> {
+    const ref = metric.templateRef;
+    let raw: unknown;
+    try {
+      raw = await custom.getNamespacedCustomObject({
+        group: 'flagger.app',
+        version: 'v1beta1',
+        namespace: ref.namespace,
+        plural: 'metrictemplates',
+        name: ref.name,
+      });
+    } catch (error) {
+      if (isNotFound(error)) {
+        const text = `MetricTemplate ${ref.namespace}/${ref.name} not found: create it, or fix spec.analysis.metrics[${metric.name}].templateRef`;
+        return { query: { ok: false, error: text }, target: { address: '' } };
+      }
+      throw error;
+    }
+    const parsed = metricTemplateSchema.safeParse(raw);
+    if (!parsed.success) {
+      const text = `MetricTemplate ${ref.namespace}/${ref.name} is invalid: ${parsed.error.issues[0]?.message ?? 'unknown problem'}`;
+      return { query: { ok: false, error: text }, target: { address: '' } };
+    }
+    const template = parsed.data.spec;
+    const provider = template.provider;
+    if (provider.type && provider.type !== 'prometheus') {
+      const text = `MetricTemplate ${ref.namespace}/${ref.name} uses provider ${provider.type}; Cutover queries Prometheus only: set spec.provider.type to prometheus`;
+      return { query: { ok: false, error: text }, target: { address: '' } };
+    }
+    const target: Omit<PrometheusQueryInput, 'query'> = {
+      address: provider.address ?? input.prometheusUrl ?? deps.defaultPrometheusUrl,
+      // Go's http.Header holds lists of values; one header line carries them comma-joined.
+      headers: provider.headers
+        ? Object.fromEntries(Object.entries(provider.headers).map(([k, v]) => [k, v.join(', ')]))
+        : undefined,
+      insecureSkipVerify: provider.insecureSkipVerify,
+    };
+    const secretName = provider.secretRef?.name;
+    if (secretName) {
+      const secret = await core.readNamespacedSecret({ name: secretName, namespace: ref.namespace });
+      const data = Object.fromEntries(
+        Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+      );
+      if (data.token) target.bearerToken = data.token;
+      else if (data.username && data.password)
+        target.basicAuth = { username: data.username, password: data.password };
+      if (data.address) target.address = data.address;
+    }
+    const query = renderQueryTemplate(template.query ?? '', {
+      name: input.canary.name,
+      namespace: input.canary.namespace,
+      target: input.canary.target,
+      service: input.canary.service,
+      interval: metric.interval,
+      variables: metric.templateVariables,
+    });
+    return { query, target };
+  }
+
+  async function checkMetric(input: CheckMetricInput): Promise<CheckMetricResult> {
+    const { metric } = input;
+    const model = { ...input.canary, interval: metric.interval };
+    const defaultTarget = { address: input.prometheusUrl ?? deps.defaultPrometheusUrl };
+    const { query, target } =
+      metric.source === 'template'
+        ? await templateQuery(input, metric)
+        : metric.source === 'builtin'
+          ? { query: builtinQuery(metric.builtin, model), target: defaultTarget }
+          : { query: renderQueryTemplate(metric.query, model), target: defaultTarget };
+    if (!query.ok) return { name: metric.name, passed: false, message: query.error };
+    let result = await queryPrometheus({ ...target, query: query.query }).catch((error: unknown) => {
+      // Unreachable Prometheus: Temporal retries; after the last attempt the workflow counts a failed check.
+      throw ApplicationFailure.retryable(
+        `Prometheus ${target.address} unavailable: ${error instanceof Error ? error.message : String(error)}`,
+        'PrometheusUnavailable',
+      );
+    });
+    if (result.kind === 'value' && metric.source === 'builtin') {
+      result = { kind: 'value', value: builtinMetricValue(metric.builtin, result.value) };
+    }
+    const verdict = evaluateMetricCheck({
+      name: metric.name,
+      canary: input.canary,
+      source: metric.source,
+      result,
+      thresholdRange: metric.thresholdRange,
+      noDataPolicy: input.noDataPolicy,
+    });
+    return { name: metric.name, query: query.query, ...verdict };
+  }
+
+  return { checkMetric };
+}

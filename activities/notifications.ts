@@ -1,0 +1,140 @@
+// Alerts to the chat systems of Flagger's AlertProviders (slack, msteams, discord, rocket, gchat),
+// in each one's webhook format, filtered by each alert's severity.
+import * as k8s from '@kubernetes/client-node';
+import axios from 'axios';
+import { alertProviderSchema } from '../canary/spec.ts';
+import type { ResolvedAlert } from '../canary/validate.ts';
+
+export type AlertSeverity = 'info' | 'warn' | 'error';
+
+export interface SendAlertsInput {
+  canary: { name: string; namespace: string; target: string };
+  alerts: ResolvedAlert[];
+  severity: AlertSeverity;
+  message: string;
+  phase: string;
+  revision: string;
+}
+
+export interface SendAlertsResult {
+  sent: string[];
+  /** Alerts that could not be delivered, with the reason: kept in the history, never fatal. */
+  failed: { alert: string; error: string }[];
+}
+
+const rank: Record<AlertSeverity, number> = { info: 0, warn: 1, error: 2 };
+const colors: Record<AlertSeverity, string> = { info: '#0076D7', warn: '#FFA500', error: '#FF0000' };
+
+/** An alert subscribed at `subscribed` receives messages of that severity and worse. */
+export function alertWanted(subscribed: AlertSeverity, message: AlertSeverity): boolean {
+  return rank[message] >= rank[subscribed];
+}
+
+/** The HTTP body each provider type expects. */
+export function alertPayload(
+  type: string,
+  input: SendAlertsInput,
+  provider: { channel?: string; username?: string },
+): unknown {
+  const title = `${input.canary.name}.${input.canary.namespace}`;
+  const fields = [
+    { title: 'Phase', value: input.phase },
+    { title: 'Revision', value: input.revision },
+    { title: 'Target', value: `Deployment/${input.canary.target}.${input.canary.namespace}` },
+  ];
+  switch (type) {
+    case 'msteams':
+      return {
+        '@type': 'MessageCard',
+        '@context': 'https://schema.org/extensions',
+        themeColor: colors[input.severity].slice(1),
+        summary: title,
+        sections: [
+          {
+            activityTitle: input.message,
+            activitySubtitle: title,
+            facts: fields.map((f) => ({ name: f.title, value: f.value })),
+          },
+        ],
+      };
+    case 'gchat':
+      return {
+        cards: [
+          {
+            header: { title, subtitle: 'Cutover' },
+            sections: [
+              {
+                widgets: [
+                  { textParagraph: { text: input.message } },
+                  ...fields.map((f) => ({ keyValue: { topLabel: f.title, content: f.value } })),
+                ],
+              },
+            ],
+          },
+        ],
+      };
+    default:
+      // slack, and the slack-compatible rocket and discord hooks.
+      return {
+        channel: provider.channel,
+        username: provider.username ?? 'cutover',
+        attachments: [
+          {
+            color: colors[input.severity],
+            author_name: title,
+            text: input.message,
+            mrkdwn_in: ['text'],
+            fields: fields.map((f) => ({ ...f, short: true })),
+          },
+        ],
+      };
+  }
+}
+
+export function createNotificationActivities(deps: { kubeconfig: k8s.KubeConfig }) {
+  const custom = deps.kubeconfig.makeApiClient(k8s.CustomObjectsApi);
+  const core = deps.kubeconfig.makeApiClient(k8s.CoreV1Api);
+
+  async function deliver(alert: ResolvedAlert, input: SendAlertsInput): Promise<void> {
+    const { name, namespace } = alert.providerRef;
+    const raw = await custom.getNamespacedCustomObject({
+      group: 'flagger.app',
+      version: 'v1beta1',
+      namespace,
+      plural: 'alertproviders',
+      name,
+    });
+    const provider = alertProviderSchema.parse(raw).spec;
+    let address = provider.address;
+    if (provider.secretRef?.name) {
+      const secret = await core.readNamespacedSecret({ name: provider.secretRef.name, namespace });
+      const encoded = secret.data?.address;
+      if (encoded) address = Buffer.from(encoded, 'base64').toString('utf8');
+    }
+    if (!address)
+      throw new Error(
+        `AlertProvider ${namespace}/${name} has no address: set spec.address or a Secret key "address"`,
+      );
+    const url = provider.type === 'discord' && !address.endsWith('/slack') ? `${address}/slack` : address;
+    await axios.post(url, alertPayload(provider.type, input, provider), { timeout: 10_000 });
+  }
+
+  async function sendAlerts(input: SendAlertsInput): Promise<SendAlertsResult> {
+    const result: SendAlertsResult = { sent: [], failed: [] };
+    for (const alert of input.alerts) {
+      if (!alertWanted(alert.severity, input.severity)) continue;
+      try {
+        await deliver(alert, input);
+        result.sent.push(alert.name);
+      } catch (error) {
+        result.failed.push({
+          alert: alert.name,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+    return result;
+  }
+
+  return { sendAlerts };
+}

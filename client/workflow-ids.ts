@@ -1,0 +1,15 @@
+// Workflow ids derived from the Canary and the revision, so a restarted or second watcher that
+// starts the same rollout again gets "already started" instead of a duplicate.
+
+export function rolloutWorkflowId(namespace: string, name: string, revision: string): string {
+  return `cutover/${namespace}/${name}/rollout/${revision}`;
+}
+
+export function initializeWorkflowId(namespace: string, name: string, canaryUid: string): string {
+  return `cutover/${namespace}/${name}/init/${canaryUid}`;
+}
+
+/** The prefix every workflow of one Canary shares: the UI and `history` filter on it. */
+export function canaryWorkflowPrefix(namespace: string, name: string): string {
+  return `cutover/${namespace}/${name}/`;
+}

@@ -1,0 +1,37 @@
+// Replays the rollout histories recorded from the scenario tests against today's workflow code: a
+// change that would make a running rollout take a different path fails here, not in production.
+// Re-record after an intended, patched() change with CUTOVER_RECORD_HISTORIES=1 npm test.
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { historiesDir } from '../support/histories.ts';
+import { quietRuntime, workflowBundle } from '../support/worker.ts';
+
+const files = existsSync(historiesDir)
+  ? readdirSync(historiesDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
+
+test('recorded rollout histories exist', () => {
+  assert.ok(files.length >= 5, `expected recorded histories in ${historiesDir}, found ${files.length}`);
+});
+
+test('every recorded rollout history replays against the current workflow code', async () => {
+  quietRuntime();
+  const histories = files.map((file) => ({
+    workflowId: file.replace(/\.json$/, ''),
+    history: historyFromJSON(JSON.parse(readFileSync(join(historiesDir, file), 'utf8'))),
+  }));
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: await workflowBundle() },
+    histories,
+  )) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  assert.deepEqual(failures, []);
+});

@@ -1,0 +1,17 @@
+// Rollout histories recorded from the scenario tests, replayed by test/replay so that a workflow
+// change that would break a running rollout fails CI. Recording is on with CUTOVER_RECORD_HISTORIES=1.
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../stack/tools.ts';
+
+export const historiesDir = join(repoRoot, 'test', 'replay', 'histories');
+
+export async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
+  if (process.env.CUTOVER_RECORD_HISTORIES !== '1') return;
+  const history = await handle.fetchHistory();
+  mkdirSync(historiesDir, { recursive: true });
+  // The proto JSON form `temporal workflow show --output json` writes, so the CLI can read it too.
+  writeFileSync(join(historiesDir, `${name}.json`), historyToJSON(history));
+}

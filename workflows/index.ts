@@ -1,0 +1,3 @@
+// Every workflow the worker registers.
+export { initializeCanaryWorkflow } from './initialize.ts';
+export { rolloutWorkflow } from './rollout.ts';
