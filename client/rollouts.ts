@@ -1,5 +1,5 @@
 // The small library tools and tests use to start, steer and inspect rollouts.
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowStartOptions } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { CanaryPhase } from '../canary/status.ts';
 import type { ValidCanary } from '../canary/validate.ts';
@@ -32,58 +32,61 @@ export interface Started<W extends typeof rolloutWorkflow | typeof initializeCan
   started: boolean;
 }
 
-/** Starts the rollout of one revision; a second start of the same revision is a no-op. */
+type CutoverWorkflow = typeof rolloutWorkflow | typeof initializeCanaryWorkflow;
+
+/** Starts a workflow once: a second start with the same id (a restart, a second watcher) is a no-op. */
+async function startOnce<W extends CutoverWorkflow>(
+  client: Client,
+  workflowType: string,
+  workflowId: string,
+  options: Omit<WorkflowStartOptions<W>, 'workflowId'>,
+): Promise<Started<W>> {
+  try {
+    const handle = await client.workflow.start<W>(workflowType, {
+      ...options,
+      workflowId,
+    } as WorkflowStartOptions<W>);
+    return { handle, started: true };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return { handle: client.workflow.getHandle<W>(workflowId), started: false };
+  }
+}
+
+/** Starts the rollout of one revision. */
 export async function startRollout(
   client: Client,
   input: StartRolloutInput,
 ): Promise<Started<typeof rolloutWorkflow>> {
-  const workflowId = rolloutWorkflowId(input.canary.namespace, input.canary.name, input.revision);
-  try {
-    const handle = await client.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', {
+  const { canary, canaryUid, revision, supersedes, options } = input;
+  return startOnce<typeof rolloutWorkflow>(
+    client,
+    'rolloutWorkflow',
+    rolloutWorkflowId(canary.namespace, canary.name, revision),
+    {
       taskQueue: input.taskQueue ?? defaultTaskQueue,
-      workflowId,
-      args: [
-        {
-          canary: input.canary,
-          canaryUid: input.canaryUid,
-          revision: input.revision,
-          supersedes: input.supersedes,
-          options: input.options,
-        },
-      ],
-      typedSearchAttributes: rolloutSearchAttributes(input.canary, input.revision, CanaryPhase.Progressing),
-    });
-    return { handle, started: true };
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return { handle: client.workflow.getHandle<typeof rolloutWorkflow>(workflowId), started: false };
-  }
+      args: [{ canary, canaryUid, revision, supersedes, options }],
+      typedSearchAttributes: rolloutSearchAttributes(canary, revision, CanaryPhase.Progressing),
+    },
+  );
 }
 
+/** Starts the initialization of a Canary (once per Canary uid). */
 export async function startInitialization(
   client: Client,
   input: Omit<StartRolloutInput, 'supersedes'>,
 ): Promise<Started<typeof initializeCanaryWorkflow>> {
-  const workflowId = initializeWorkflowId(input.canary.namespace, input.canary.name, input.canaryUid);
-  try {
-    const handle = await client.workflow.start<typeof initializeCanaryWorkflow>('initializeCanaryWorkflow', {
+  const { canary, canaryUid, revision, options } = input;
+  return startOnce<typeof initializeCanaryWorkflow>(
+    client,
+    'initializeCanaryWorkflow',
+    initializeWorkflowId(canary.namespace, canary.name, canaryUid),
+    {
       taskQueue: input.taskQueue ?? defaultTaskQueue,
-      workflowId,
-      args: [
-        {
-          canary: input.canary,
-          canaryUid: input.canaryUid,
-          revision: input.revision,
-          options: input.options,
-        },
-      ],
-      typedSearchAttributes: rolloutSearchAttributes(input.canary, input.revision, CanaryPhase.Initializing),
-    });
-    return { handle, started: true };
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return { handle: client.workflow.getHandle<typeof initializeCanaryWorkflow>(workflowId), started: false };
-  }
+      args: [{ canary, canaryUid, revision, options }],
+      typedSearchAttributes: rolloutSearchAttributes(canary, revision, CanaryPhase.Initializing),
+    },
+  );
 }
 
 export async function rolloutStatus(client: Client, workflowId: string): Promise<RolloutStatus> {
