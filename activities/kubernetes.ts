@@ -1,0 +1,434 @@
+// The Kubernetes side effects of a rollout, as Temporal activities: create the primary, its Services,
+// HPA and config copies; point the apex Service at the primary; scale; judge readiness; promote.
+// Each takes one JSON input, returns plain JSON and may run twice: objects are written by server-side
+// apply or by precise patches, never by read-modify-write.
+import type * as k8s from '@kubernetes/client-node';
+import { ApplicationFailure } from '@temporalio/common';
+import { fieldManager, primaryAutoscalerName, primaryName } from '../canary/naming.ts';
+import {
+  computeRevision,
+  referencedConfigs,
+  trackedConfigs as trackedConfigChecksums,
+  type TrackedConfigSource,
+} from '../canary/revision.ts';
+import { primaryAutoscaler } from '../resources/autoscaler.ts';
+import { primaryConfigMap, primarySecret } from '../resources/config-copies.ts';
+import { deploymentReadiness, type DeploymentReadiness } from '../resources/deployment-readiness.ts';
+import { isOwnedBy, type CanaryRef } from '../resources/owner.ts';
+import {
+  primaryDeployment,
+  promotionPatch,
+  trackedConfigNames,
+  type TrackedConfigNames,
+} from '../resources/primary-deployment.ts';
+import { InvalidTargetError, selectorLabel, type SelectorLabel } from '../resources/selector-label.ts';
+import {
+  apexService,
+  apexTakeoverPatch,
+  canaryService,
+  primaryService,
+  type ServiceSettings,
+} from '../resources/services.ts';
+import { createCanaryStatusActivities } from './canary-status.ts';
+import {
+  jsonPatch,
+  kubeClients,
+  kubernetesCall,
+  mergePatch,
+  plain,
+  readOptional,
+  serverSideApply,
+  isAlreadyThere,
+} from './kubernetes-client.ts';
+
+export type { CanaryRef } from '../resources/owner.ts';
+export type { ServiceSettings } from '../resources/services.ts';
+export type { DeploymentReadiness } from '../resources/deployment-readiness.ts';
+export { loadKubeConfig } from './kubernetes-client.ts';
+
+/** What the generated objects are made from: the Canary and the parts of its spec they need. */
+export interface CanaryObjectsInput {
+  canary: CanaryRef;
+  /** `spec.targetRef.name`: the Deployment rolled out. */
+  target: string;
+  /** `ValidCanary['service']`. */
+  service: ServiceSettings;
+  /** `spec.autoscalerRef.name`: the target's HPA, when it has one. */
+  autoscaler?: string;
+}
+
+export interface InitializeResult {
+  primary: string;
+  /** False when the primary already existed: it is created once and only promotions change it. */
+  primaryCreated: boolean;
+  services: { primary: string; canary: string };
+  /** The `-primary` HPA, when the Canary has an autoscaler. */
+  autoscaler?: string;
+  /** The `-primary` copies of tracked ConfigMaps and Secrets, as `configmap/<name>`, `secret/<name>`. */
+  configs: string[];
+  selectorLabel: SelectorLabel;
+}
+
+export interface PointApexResult {
+  service: string;
+  /** The apex existed and was not the Canary's: its selector and ports were replaced. */
+  takenOver: boolean;
+}
+
+export interface CheckDeploymentReadyInput {
+  namespace: string;
+  name: string;
+  /** Percent of the updated replicas that must be available (Flagger's ready threshold). Default 100. */
+  readyThresholdPercent?: number;
+}
+
+export interface CheckDeploymentReadyResult extends DeploymentReadiness {
+  replicas: number;
+  availableReplicas: number;
+}
+
+export interface ScaleDeploymentInput {
+  namespace: string;
+  name: string;
+  replicas: number;
+}
+
+export interface ScaleUpCanaryInput {
+  namespace: string;
+  target: string;
+  /** The target's HPA (`spec.autoscalerRef.name`); its `-primary` copy gives the minimum. */
+  autoscaler?: string;
+}
+
+export interface PromoteCanaryInput {
+  canary: CanaryRef;
+  target: string;
+  /** The revision the workflow analysed. */
+  revision: string;
+  autoscaler?: string;
+}
+
+export interface PromoteCanaryResult {
+  /** The revision actually copied, computed from the target as read. */
+  revision: string;
+  /** False when the target changed after the analysis: the workflow should start over. */
+  matchesExpected: boolean;
+  trackedConfigs: Record<string, string>;
+}
+
+export interface CurrentRevisionInput {
+  namespace: string;
+  target: string;
+}
+
+export interface CurrentRevisionResult {
+  revision: string;
+  /** `status.trackedConfigs`: checksum by `configmap/<name>` or `secret/<name>`. */
+  trackedConfigs: Record<string, string>;
+}
+
+/** The objects of these names that exist, as plain JSON. */
+async function existing<T>(
+  names: readonly string[],
+  read: (name: string) => Promise<T | undefined>,
+): Promise<T[]> {
+  const found = await Promise.all(names.map(read));
+  return found.flatMap((object) => (object === undefined ? [] : [plain(object)]));
+}
+
+/** A target read with the configuration its pods read, and the revision that makes. */
+interface TargetSnapshot {
+  deployment: k8s.V1Deployment;
+  configMaps: k8s.V1ConfigMap[];
+  secrets: k8s.V1Secret[];
+  trackedConfigs: Record<string, string>;
+  tracked: TrackedConfigNames;
+  revision: string;
+}
+
+/** Turns a target Cutover cannot use into a failure no retry repeats, with the message a person reads. */
+async function asActivityFailure<T>(call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof InvalidTargetError) {
+      throw ApplicationFailure.create({ message: error.message, type: 'InvalidTarget', nonRetryable: true });
+    }
+    throw error;
+  }
+}
+
+export function createKubernetesActivities(config: k8s.KubeConfig) {
+  const clients = kubeClients(config);
+
+  async function readDeployment(namespace: string, name: string): Promise<k8s.V1Deployment> {
+    const deployment = await kubernetesCall(`read Deployment ${namespace}/${name}`, () =>
+      clients.apps.readNamespacedDeployment({ name, namespace }),
+    );
+    return plain(deployment);
+  }
+
+  async function readTarget(namespace: string, name: string): Promise<TargetSnapshot> {
+    const deployment = await readDeployment(namespace, name);
+    const template = deployment.spec?.template ?? {};
+    const refs = referencedConfigs(template.spec);
+    // A referenced config that does not exist is not tracked (it may be optional); the pods say the rest.
+    const [configMaps, secrets] = await Promise.all([
+      existing(refs.configMaps, (cm) =>
+        readOptional(`read ConfigMap ${namespace}/${cm}`, () =>
+          clients.core.readNamespacedConfigMap({ name: cm, namespace }),
+        ),
+      ),
+      existing(refs.secrets, (secret) =>
+        readOptional(`read Secret ${namespace}/${secret}`, () =>
+          clients.core.readNamespacedSecret({ name: secret, namespace }),
+        ),
+      ),
+    ]);
+    const sources: TrackedConfigSource[] = [
+      ...configMaps.map((c) => configSource('ConfigMap', c)),
+      ...secrets.map((s) => configSource('Secret', s)),
+    ];
+    const checksums = trackedConfigChecksums(template.spec, sources);
+    return {
+      deployment,
+      configMaps,
+      secrets,
+      trackedConfigs: checksums,
+      tracked: trackedConfigNames(checksums),
+      revision: computeRevision(template, sources),
+    };
+  }
+
+  /** Server-side applies the `-primary` copy of every tracked config; returns their keys. */
+  async function syncConfigCopies(canary: CanaryRef, snapshot: TargetSnapshot): Promise<string[]> {
+    const configMaps = snapshot.configMaps.filter((c) =>
+      snapshot.tracked.configMaps.includes(c.metadata?.name ?? ''),
+    );
+    const secrets = snapshot.secrets.filter((s) => snapshot.tracked.secrets.includes(s.metadata?.name ?? ''));
+    await Promise.all([
+      ...configMaps.map((c) => serverSideApply(clients, primaryConfigMap(canary, c))),
+      ...secrets.map((s) => serverSideApply(clients, primarySecret(canary, s))),
+    ]);
+    return Object.keys(snapshot.trackedConfigs);
+  }
+
+  async function syncPrimaryAutoscaler(
+    canary: CanaryRef,
+    target: string,
+    autoscaler: string,
+  ): Promise<string> {
+    const hpa = await kubernetesCall(
+      `read the autoscalerRef HorizontalPodAutoscaler ${canary.namespace}/${autoscaler}`,
+      () =>
+        clients.autoscaling.readNamespacedHorizontalPodAutoscaler({
+          name: autoscaler,
+          namespace: canary.namespace,
+        }),
+    );
+    const applied = await serverSideApply(
+      clients,
+      primaryAutoscaler({ canary, hpa: plain(hpa), targetName: target }),
+    );
+    return applied.metadata?.name ?? primaryAutoscalerName(autoscaler);
+  }
+
+  return {
+    ...createCanaryStatusActivities(config),
+
+    /**
+     * Creates what a blue/green Canary needs besides the apex Service: the `-primary` config copies,
+     * the primary Deployment (once: an existing primary is left alone, only promotions change it),
+     * the `-primary` and `-canary` Services and the primary HPA.
+     */
+    async initializeCanaryObjects(input: CanaryObjectsInput): Promise<InitializeResult> {
+      const { canary } = input;
+      const snapshot = await readTarget(canary.namespace, input.target);
+      const label = await asActivityFailure(() => selectorLabel(snapshot.deployment));
+      const configs = await syncConfigCopies(canary, snapshot);
+
+      const primary = await asActivityFailure(() =>
+        primaryDeployment({ canary, target: snapshot.deployment, tracked: snapshot.tracked }),
+      );
+      let primaryCreated = true;
+      try {
+        await kubernetesCall(`create Deployment ${canary.namespace}/${primaryName(input.target)}`, () =>
+          clients.apps.createNamespacedDeployment({
+            namespace: canary.namespace,
+            body: primary,
+            fieldManager,
+          }),
+        );
+      } catch (error) {
+        if (!isAlreadyThere(error)) throw error;
+        primaryCreated = false;
+      }
+
+      const services = { canary, target: snapshot.deployment, service: input.service };
+      const [primarySvc, canarySvc] = await Promise.all([
+        serverSideApply(clients, await asActivityFailure(() => primaryService(services))),
+        serverSideApply(clients, await asActivityFailure(() => canaryService(services))),
+      ]);
+      const autoscaler = input.autoscaler
+        ? await syncPrimaryAutoscaler(canary, input.target, input.autoscaler)
+        : undefined;
+      return {
+        primary: primary.metadata?.name ?? primaryName(input.target),
+        primaryCreated,
+        services: { primary: primarySvc.metadata?.name ?? '', canary: canarySvc.metadata?.name ?? '' },
+        ...(autoscaler ? { autoscaler } : {}),
+        configs,
+        selectorLabel: label,
+      };
+    },
+
+    /**
+     * Points the apex Service at the primary's pods. Created (and owned by the Canary) if missing; an
+     * apex someone else created is taken over: its selector and ports are replaced and the previous
+     * ones kept in an annotation, but it stays theirs, so deleting the Canary does not delete it.
+     */
+    async pointApexAtPrimary(input: CanaryObjectsInput): Promise<PointApexResult> {
+      const { canary } = input;
+      const target = await readDeployment(canary.namespace, input.target);
+      const desired = await asActivityFailure(() => apexService({ canary, target, service: input.service }));
+      const name = input.service.name;
+      const existing = await readOptional(`read Service ${canary.namespace}/${name}`, () =>
+        clients.core.readNamespacedService({ name, namespace: canary.namespace }),
+      );
+      if (existing === undefined || isOwnedBy(existing.metadata, canary)) {
+        await serverSideApply(clients, desired);
+        return { service: name, takenOver: false };
+      }
+      await kubernetesCall(`take over Service ${canary.namespace}/${name}`, () =>
+        clients.core.patchNamespacedService(
+          {
+            name,
+            namespace: canary.namespace,
+            body: apexTakeoverPatch({ existing: plain(existing), desired }),
+            fieldManager,
+          },
+          jsonPatch,
+        ),
+      );
+      return { service: name, takenOver: true };
+    },
+
+    /** One look at a Deployment, judged like `kubectl rollout status`. The workflow polls on timers. */
+    async checkDeploymentReady(input: CheckDeploymentReadyInput): Promise<CheckDeploymentReadyResult> {
+      const deployment = await readDeployment(input.namespace, input.name);
+      return {
+        ...deploymentReadiness(deployment, input.readyThresholdPercent ?? 100),
+        replicas: deployment.spec?.replicas ?? 1,
+        availableReplicas: deployment.status?.availableReplicas ?? 0,
+      };
+    },
+
+    /** Sets `spec.replicas` with a merge patch of that one field. */
+    async scaleDeployment(input: ScaleDeploymentInput): Promise<{ replicas: number }> {
+      await kubernetesCall(`scale Deployment ${input.namespace}/${input.name} to ${input.replicas}`, () =>
+        clients.apps.patchNamespacedDeployment(
+          {
+            name: input.name,
+            namespace: input.namespace,
+            body: { spec: { replicas: input.replicas } },
+            fieldManager,
+          },
+          mergePatch,
+        ),
+      );
+      return { replicas: input.replicas };
+    },
+
+    /**
+     * Scales the target up for analysis: to its own replicas if it has any, else the primary HPA's
+     * minReplicas, else the primary's replicas, else 1. Returns the replicas it set.
+     */
+    async scaleUpCanary(input: ScaleUpCanaryInput): Promise<{ replicas: number }> {
+      const { namespace } = input;
+      const target = await readDeployment(namespace, input.target);
+      let replicas = target.spec?.replicas ?? 0;
+      if (replicas > 0) return { replicas };
+      if (input.autoscaler) {
+        const hpaName = primaryAutoscalerName(input.autoscaler);
+        const hpa = await readOptional(`read HorizontalPodAutoscaler ${namespace}/${hpaName}`, () =>
+          clients.autoscaling.readNamespacedHorizontalPodAutoscaler({ name: hpaName, namespace }),
+        );
+        replicas = hpa?.spec?.minReplicas ?? 0;
+      }
+      if (replicas < 1) {
+        const primary = await readOptional(`read Deployment ${namespace}/${primaryName(input.target)}`, () =>
+          clients.apps.readNamespacedDeployment({ name: primaryName(input.target), namespace }),
+        );
+        replicas = primary?.spec?.replicas ?? 0;
+      }
+      if (replicas < 1) replicas = 1;
+      await kubernetesCall(`scale Deployment ${namespace}/${input.target} to ${replicas}`, () =>
+        clients.apps.patchNamespacedDeployment(
+          { name: input.target, namespace, body: { spec: { replicas } }, fieldManager },
+          mergePatch,
+        ),
+      );
+      return { replicas };
+    },
+
+    /**
+     * Copies the target's pod template (with the selector label and config references rewritten) and
+     * rollout settings to the primary, after syncing the `-primary` config copies. Without an HPA the
+     * primary also takes the target's replicas. Returns the revision copied, which differs from
+     * `input.revision` when the target changed after the analysis.
+     */
+    async promoteCanary(input: PromoteCanaryInput): Promise<PromoteCanaryResult> {
+      const { canary } = input;
+      const snapshot = await readTarget(canary.namespace, input.target);
+      const targetReplicas = snapshot.deployment.spec?.replicas ?? 0;
+      const patch = await asActivityFailure(() =>
+        promotionPatch({
+          target: snapshot.deployment,
+          tracked: snapshot.tracked,
+          ...(input.autoscaler === undefined && targetReplicas > 0 ? { replicas: targetReplicas } : {}),
+        }),
+      );
+      await syncConfigCopies(canary, snapshot);
+      const primary = primaryName(input.target);
+      await kubernetesCall(
+        `copy the template of ${input.target} to Deployment ${canary.namespace}/${primary}`,
+        () =>
+          clients.apps.patchNamespacedDeployment(
+            { name: primary, namespace: canary.namespace, body: patch, fieldManager },
+            jsonPatch,
+          ),
+      );
+      if (input.autoscaler) await syncPrimaryAutoscaler(canary, input.target, input.autoscaler);
+      return {
+        revision: snapshot.revision,
+        matchesExpected: snapshot.revision === input.revision,
+        trackedConfigs: snapshot.trackedConfigs,
+      };
+    },
+
+    /** The target's revision and the checksums of the configs it reads, as they are now. */
+    async currentRevision(input: CurrentRevisionInput): Promise<CurrentRevisionResult> {
+      const snapshot = await readTarget(input.namespace, input.target);
+      return { revision: snapshot.revision, trackedConfigs: snapshot.trackedConfigs };
+    },
+  };
+}
+
+/** The activities that reach Kubernetes, as workflows proxy them. */
+export type KubernetesActivities = ReturnType<typeof createKubernetesActivities>;
+
+function configSource(kind: 'ConfigMap', config: k8s.V1ConfigMap): TrackedConfigSource;
+function configSource(kind: 'Secret', config: k8s.V1Secret): TrackedConfigSource;
+function configSource(
+  kind: 'ConfigMap' | 'Secret',
+  config: k8s.V1ConfigMap | k8s.V1Secret,
+): TrackedConfigSource {
+  return {
+    kind,
+    name: config.metadata?.name ?? '',
+    ...(config.data ? { data: config.data } : {}),
+    ...('binaryData' in config && config.binaryData ? { binaryData: config.binaryData } : {}),
+    ...(config.metadata?.annotations ? { annotations: config.metadata.annotations } : {}),
+    ...('type' in config && config.type ? { type: config.type } : {}),
+  };
+}
