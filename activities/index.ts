@@ -2,7 +2,6 @@
 // inject their own). Workflows import only the type.
 import type * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
-import { createCanaryStatusActivities } from './canary-status.ts';
 import { createHandoverActivities } from './handover.ts';
 import { createKubernetesActivities } from './kubernetes.ts';
 import { createMetricActivities } from './metric-checks.ts';
@@ -18,8 +17,8 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    // Includes the Canary status and event activities.
     ...createKubernetesActivities(deps.kubeconfig),
-    ...createCanaryStatusActivities(deps.kubeconfig),
     ...createMetricActivities(deps),
     ...createNotificationActivities(deps),
     ...createHandoverActivities({ client: deps.temporal }),

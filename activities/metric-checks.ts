@@ -3,7 +3,7 @@
 // A failing check is a verdict; only an unreachable Prometheus throws (Temporal retries it).
 import * as k8s from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
-import { builtinMetricValue, builtinQuery } from '../analysis/builtin-queries.ts';
+import { builtinQuery } from '../analysis/builtin-queries.ts';
 import { evaluateMetricCheck } from '../analysis/metric-check.ts';
 import type { MetricCheckVerdict, NoDataPolicy } from '../analysis/metric-check.ts';
 import { renderQueryTemplate } from '../analysis/query-template.ts';
@@ -113,16 +113,14 @@ export function createMetricActivities(deps: Deps) {
           ? { query: builtinQuery(metric.builtin, model), target: defaultTarget }
           : { query: renderQueryTemplate(metric.query, model), target: defaultTarget };
     if (!query.ok) return { name: metric.name, passed: false, message: query.error };
-    let result = await queryPrometheus({ ...target, query: query.query }).catch((error: unknown) => {
+    const result = await queryPrometheus({ ...target, query: query.query }).catch((error: unknown) => {
       // Unreachable Prometheus: Temporal retries; after the last attempt the workflow counts a failed check.
       throw ApplicationFailure.retryable(
         `Prometheus ${target.address} unavailable: ${error instanceof Error ? error.message : String(error)}`,
         'PrometheusUnavailable',
       );
     });
-    if (result.kind === 'value' && metric.source === 'builtin') {
-      result = { kind: 'value', value: builtinMetricValue(metric.builtin, result.value) };
-    }
+    // evaluateMetricCheck converts builtin values (request-duration: seconds → ms) itself.
     const verdict = evaluateMetricCheck({
       name: metric.name,
       canary: input.canary,

@@ -41,7 +41,19 @@ function kwokctlConfig(): string {
     {
       apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
       kind: 'KwokConfiguration',
-      options: { nodeIP: '127.0.0.1' },
+      // kwokctl hands this document to the controller without defaulting it, so the defaults that
+      // matter are spelled out; nodeIP keeps every node address on this machine.
+      options: {
+        nodeIP: '127.0.0.1',
+        cidr: '10.0.0.1/24',
+        podPlayStageParallelism: 4,
+        nodePlayStageParallelism: 4,
+        nodeLeaseParallelism: 4,
+        nodeLeaseDurationSeconds: 40,
+        podsOnNodeSyncParallelism: 1,
+        enablePodsOnNodeSyncListPager: true,
+        enablePodsOnNodeSyncStreamWatch: false,
+      },
     },
   ];
   // kwokctl reads multi-document YAML; JSON documents are valid YAML.

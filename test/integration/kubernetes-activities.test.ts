@@ -2,15 +2,12 @@
 // the generated objects, their selectors, ports and owners, the pods the Services serve, the Canary's
 // status and events — and that running any of them twice changes nothing more.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import { applyCrds } from '../../client/crds.ts';
 import { ApplicationFailure } from '@temporalio/common';
-import YAML from 'yaml';
 import { createKubernetesActivities, type CanaryObjectsInput } from '../../activities/kubernetes.ts';
 import { waitFor } from '../../stack/processes.ts';
-import { repoRoot } from '../../stack/tools.ts';
 import { canaryEvents, canaryObject, createCanary, readCanaryStatus } from '../support/canaries.ts';
 import {
   kube,
@@ -30,33 +27,6 @@ let ns = '';
 let input: CanaryObjectsInput;
 
 /** Applies deploy/crds server-side (the raw YAML, untouched by any typed model) and waits for Established. */
-async function applyCrds(): Promise<void> {
-  const apiext = config.makeApiClient(k8s.ApiextensionsV1Api);
-  const apply = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
-  const dir = join(repoRoot, 'deploy', 'crds');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-    for (const doc of YAML.parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
-      const body = doc.toJS() as { metadata: { name: string } } | null;
-      if (!body) continue;
-      const name = body.metadata.name;
-      await apiext.patchCustomResourceDefinition(
-        { name, body, fieldManager: 'cutover-tests', force: true },
-        apply,
-      );
-      await waitFor(
-        `CRD ${name} to be Established`,
-        async () => {
-          const crd = await apiext.readCustomResourceDefinition({ name });
-          return (
-            crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false
-          );
-        },
-        30_000,
-      );
-    }
-  }
-}
-
 function target(): k8s.V1Deployment {
   const deployment = podinfoDeployment('podinfo', ns, 2);
   const container = deployment.spec?.template.spec?.containers[0];
@@ -116,7 +86,7 @@ async function expectFailure(call: Promise<unknown>, type: string, pattern: RegE
 }
 
 before(async () => {
-  await applyCrds();
+  await applyCrds(config);
   namespace = await testNamespace('kube-activities');
   ns = namespace.name;
   await core.createNamespacedConfigMap({

@@ -4,6 +4,7 @@ import { kube, readServiceMap, waitForServiceEndpoints } from '../support/cluste
 import { canaryEvents, readCanaryStatus } from '../support/canaries.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startLoad } from '../support/load.ts';
+import { canaryMetricsReady } from '../support/prometheus.ts';
 import { setupScenario } from '../support/scenario.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 import type { WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -16,6 +17,7 @@ let hooks: WebhookReceiver;
 before(async () => {
   worker = await startTestWorker('promotion');
   hooks = await startWebhookReceiver();
+  hooks.handle('/acceptance', canaryMetricsReady);
 });
 after(async () => {
   await hooks.close();
@@ -59,13 +61,13 @@ test('a good revision is promoted after its iterations: template copied to the p
   const scenario = await setupScenario(worker, 'promote', {
     interval: '1s',
     iterations: 3,
-    threshold: 5,
+    threshold: 1,
     metrics: [
       { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '30s' },
       { name: 'request-duration', thresholdRange: { max: 500 }, interval: '30s' },
     ],
     webhooks: [
-      { name: 'acceptance-test', type: 'pre-rollout', url: hooks.url('/acceptance'), timeout: '5s' },
+      { name: 'acceptance-test', type: 'pre-rollout', url: hooks.url('/acceptance'), timeout: '25s' },
       {
         name: 'load-test',
         type: 'rollout',
@@ -83,7 +85,8 @@ test('a good revision is promoted after its iterations: template copied to the p
     const handle = await scenario.startRollout();
     const result = await handle.result();
     await recordHistory('promotion', handle);
-    assert.equal(result.outcome, 'promoted', result.reason);
+    const story = (await canaryEvents(ns, 'podinfo')).map((e) => e.message).join('\n');
+    assert.equal(result.outcome, 'promoted', `${result.reason}\n${story}`);
     assert.equal(result.iteration, 3);
 
     const { apps } = kube();

@@ -4,6 +4,7 @@ import { kube } from '../support/cluster.ts';
 import { canaryEvents, readCanaryStatus } from '../support/canaries.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startLoad } from '../support/load.ts';
+import { canaryMetricsReady } from '../support/prometheus.ts';
 import { setupScenario } from '../support/scenario.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 import type { WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -17,6 +18,7 @@ let hooks: WebhookReceiver;
 before(async () => {
   worker = await startTestWorker('rollback');
   hooks = await startWebhookReceiver();
+  hooks.handle('/metrics-ready', canaryMetricsReady);
 });
 after(async () => {
   await hooks.close();
@@ -51,7 +53,10 @@ test('rolls back when the canary answers 500s under load (success rate below its
     iterations: 10,
     threshold: 2,
     metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '30s' }],
-    webhooks: [{ name: 'post', type: 'post-rollout', url: hooks.url('/rate/post') }],
+    webhooks: [
+      { name: 'acceptance-test', type: 'pre-rollout', url: hooks.url('/metrics-ready'), timeout: '25s' },
+      { name: 'post', type: 'post-rollout', url: hooks.url('/rate/post') },
+    ],
   });
   const ns = scenario.namespace;
   const load = startLoad('podinfo-canary', ns, '/', 30);
@@ -82,6 +87,9 @@ test('rolls back when the canary is slow (P99 request duration above its maximum
     iterations: 10,
     threshold: 2,
     metrics: [{ name: 'request-duration', thresholdRange: { max: 500 }, interval: '30s' }],
+    webhooks: [
+      { name: 'acceptance-test', type: 'pre-rollout', url: hooks.url('/metrics-ready'), timeout: '25s' },
+    ],
   });
   const ns = scenario.namespace;
   const load = startLoad('podinfo-canary', ns, '/', 20);

@@ -1,12 +1,8 @@
 // Canary objects for tests, shaped like Flagger's blue/green tutorial, with sub-second-friendly timings.
 import * as k8s from '@kubernetes/client-node';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import YAML from 'yaml';
 import { validateCanary } from '../../canary/validate.ts';
+import { applyCrds } from '../../client/crds.ts';
 import type { ValidCanary } from '../../canary/validate.ts';
-import { waitFor } from '../../stack/processes.ts';
-import { repoRoot } from '../../stack/tools.ts';
 import { kube } from './cluster.ts';
 
 export interface CanaryOptions {
@@ -51,32 +47,7 @@ export function canaryObject(
 
 /** Applies Cutover's CRDs (server-side, idempotent) and waits until they are served. */
 export async function ensureCrds(): Promise<void> {
-  const { config } = kube();
-  const objects = k8s.KubernetesObjectApi.makeApiClient(config);
-  const dir = join(repoRoot, 'deploy', 'crds');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-    for (const doc of YAML.parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
-      const body = doc.toJS() as k8s.KubernetesObject | null;
-      if (!body) continue;
-      await objects.patch(
-        body,
-        undefined,
-        undefined,
-        'cutover-tests',
-        true,
-        k8s.PatchStrategy.ServerSideApply,
-      );
-    }
-  }
-  const custom = config.makeApiClient(k8s.CustomObjectsApi);
-  await waitFor(
-    'the Canary CRD to be served',
-    async () => {
-      await custom.listClusterCustomObject({ group: 'flagger.app', version: 'v1beta1', plural: 'canaries' });
-      return true;
-    },
-    30_000,
-  );
+  await applyCrds(kube().config);
 }
 
 /** Creates the Canary in the cluster and returns it validated (with its uid), as the watcher would. */

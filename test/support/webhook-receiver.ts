@@ -16,12 +16,21 @@ export interface WebhookReceiver {
   callsTo(path: string): ReceivedCall[];
   /** Answers for a path, used in order; the last one repeats. */
   respond(path: string, ...answers: { status: number; body?: string }[]): void;
+  /** Answers a path with a function of the payload (it may take its time, as a real hook does). */
+  handle(
+    path: string,
+    handler: (body: Record<string, unknown>) => Promise<{ status: number; body?: string }>,
+  ): void;
   close(): Promise<void>;
 }
 
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const calls: ReceivedCall[] = [];
   const answers = new Map<string, { status: number; body?: string }[]>();
+  const handlers = new Map<
+    string,
+    (body: Record<string, unknown>) => Promise<{ status: number; body?: string }>
+  >();
   // Gates keyed like the loadtester: by canary name.namespace.
   const gates = new Map<string, boolean>();
   const rollbacks = new Map<string, boolean>();
@@ -65,6 +74,13 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
           rollbacks.set(key, false);
           return reply(202, 'Rollback closed');
       }
+      const handler = handlers.get(path);
+      if (handler) {
+        void handler(body)
+          .then((answer) => reply(answer.status, answer.body))
+          .catch((error: unknown) => reply(500, String(error)));
+        return;
+      }
       const queue = answers.get(path);
       const answer = queue && queue.length > 1 ? queue.shift() : queue?.[0];
       reply(answer?.status ?? 200, answer?.body ?? 'ok');
@@ -77,6 +93,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     calls,
     callsTo: (path) => calls.filter((c) => c.path === path),
     respond: (path, ...list) => answers.set(path, list),
+    handle: (path, handler) => handlers.set(path, handler),
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
