@@ -380,6 +380,14 @@ export function createKubernetesActivities(config: k8s.KubeConfig) {
     async promoteCanary(input: PromoteCanaryInput): Promise<PromoteCanaryResult> {
       const { canary } = input;
       const snapshot = await readTarget(canary.namespace, input.target);
+      if (snapshot.revision !== input.revision) {
+        // The target changed after the analysis began: never promote a template nobody analysed.
+        return {
+          revision: snapshot.revision,
+          matchesExpected: false,
+          trackedConfigs: snapshot.trackedConfigs,
+        };
+      }
       const targetReplicas = snapshot.deployment.spec?.replicas ?? 0;
       const patch = await asActivityFailure(() =>
         promotionPatch({
@@ -399,11 +407,7 @@ export function createKubernetesActivities(config: k8s.KubeConfig) {
           ),
       );
       if (input.autoscaler) await syncPrimaryAutoscaler(canary, input.target, input.autoscaler);
-      return {
-        revision: snapshot.revision,
-        matchesExpected: snapshot.revision === input.revision,
-        trackedConfigs: snapshot.trackedConfigs,
-      };
+      return { revision: snapshot.revision, matchesExpected: true, trackedConfigs: snapshot.trackedConfigs };
     },
 
     /** The target's revision and the checksums of the configs it reads, as they are now. */

@@ -381,17 +381,20 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     return verdict.decision === 'rollback' ? 'halt' : verdict.decision;
   }
 
+  /** Asks the rollout of the older revision to stop, and waits until it has. True if it was running. */
   async function handOverFromPrevious(previous: string): Promise<boolean> {
+    let wasRunning = true;
     try {
       await getExternalWorkflowHandle(previous).signal(supersedeSignal, {
         revision,
         workflowId: info.workflowId,
       });
     } catch {
-      // Already closed: nothing to hand over.
+      // Already closed (or never started): nothing to hand over.
+      wasRunning = false;
     }
-    const closed = await handover.waitForWorkflowClosed({ workflowId: previous });
-    return closed.wasInProgress;
+    await handover.waitForWorkflowClosed({ workflowId: previous });
+    return wasRunning;
   }
 
   async function promote(): Promise<RolloutResult> {
@@ -406,7 +409,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     });
     if (!promoted.matchesExpected) {
       // The target changed after the analysis began; its own rollout is (or will be) under way.
-      throw new RolloutEnded('superseded', `target changed to revision ${promoted.revision} before promotion`);
+      throw new RolloutEnded(
+        'superseded',
+        `target changed to revision ${promoted.revision} before promotion`,
+      );
     }
     await waitUntilReady(primaryName(target), analysis.primaryReadyThreshold, 'fail');
     await setPhase(CanaryPhase.Finalising, []);

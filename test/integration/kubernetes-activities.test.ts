@@ -343,7 +343,7 @@ test('currentRevision changes with the template and with a tracked ConfigMap, no
   );
 });
 
-test('promoteCanary copies the new template and configs to the primary and says which revision it copied', async () => {
+test('promoteCanary copies the analysed template and configs to the primary, and refuses a template that changed since', async () => {
   const green = target();
   const container = green.spec?.template.spec?.containers[0];
   if (container) container.command = [...(container.command ?? []), '--ui-message=green'];
@@ -361,6 +361,11 @@ test('promoteCanary copies the new template and configs to the primary and says 
   });
   assert.equal(stale.matchesExpected, false);
   assert.equal(stale.revision, revision);
+  const untouched = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns });
+  assert.ok(
+    !untouched.spec?.template.spec?.containers[0]?.command?.includes('--ui-message=green'),
+    'a revision nobody analysed is never copied to the primary',
+  );
 
   const promoted = await activities.promoteCanary({
     canary: input.canary,
