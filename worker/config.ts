@@ -1,0 +1,424 @@
+// The worker's configuration: command-line flags, each with an environment variable behind it (the
+// flag wins), checked once at start-up so that every mistake is reported with the flag, the variable
+// and the fix, before anything connects anywhere.
+import { accessSync, constants, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { parseDuration } from '../canary/duration.ts';
+
+export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** TLS towards the Temporal frontend. Paths are checked readable; temporal-connection.ts reads them. */
+export interface TemporalTlsSettings {
+  /** Client certificate and key for mTLS (both or neither). */
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  /** CA bundle for the server's certificate; absent = the system's CAs. */
+  serverCaPath?: string;
+  /** SNI / host name checked against the server's certificate. */
+  serverName?: string;
+}
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** Absent = plaintext. Present (even empty) = TLS. */
+  tls?: TemporalTlsSettings;
+  /** Sent as `Authorization: Bearer <key>` (Temporal Cloud API keys). */
+  apiKey?: string;
+}
+
+export type KubernetesSource =
+  /** One or more kubeconfig files, merged in order like kubectl does with KUBECONFIG=a:b. */
+  | { mode: 'kubeconfig'; paths: string[] }
+  /** The pod's service account (KUBERNETES_SERVICE_HOST is set). */
+  | { mode: 'in-cluster' };
+
+export interface WorkerConfig {
+  temporal: TemporalSettings;
+  kubernetes: KubernetesSource;
+  /** Prometheus for builtin metrics when a Canary names no `metricsServer`; no trailing slash. */
+  prometheusUrl: string;
+  logLevel: LogLevel;
+  /** The one listener for /metrics, /healthz and /readyz. */
+  http: { address: string; port: number };
+  /** Namespace the watcher lists Canaries in; absent = all namespaces. */
+  watchNamespace?: string;
+  /** Shortest `analysis.interval` accepted (Flagger's floor is 10s; tests use 100ms). */
+  minIntervalMs: number;
+  /** How long in-flight activities get to finish on SIGTERM before the worker is stopped anyway. */
+  shutdownGraceMs: number;
+  /** False with --no-watcher: run workflows and activities only, start no rollouts. */
+  watcher: boolean;
+  /** --help was given: print `workerUsage` and exit 0. */
+  help: boolean;
+}
+
+export type WorkerConfigResult = { ok: true; config: WorkerConfig } | { ok: false; error: string };
+
+export const workerUsage = `Usage: cutover-worker [flags]
+
+Every flag has an environment variable; the flag wins.
+
+  --temporal-address host:port   TEMPORAL_ADDRESS          (default 127.0.0.1:7233)
+  --temporal-namespace name      TEMPORAL_NAMESPACE        (default default)
+  --task-queue name              CUTOVER_TASK_QUEUE        (default cutover)
+  --tls                          TEMPORAL_TLS=true         TLS with the system's CAs
+  --tls-cert file                TEMPORAL_TLS_CERT         client certificate (PEM) for mTLS
+  --tls-key file                 TEMPORAL_TLS_KEY          client key (PEM) for mTLS
+  --tls-ca file                  TEMPORAL_TLS_CA           CA bundle (PEM) for the server
+  --tls-server-name name         TEMPORAL_TLS_SERVER_NAME  server name to verify (SNI)
+  --api-key key                  TEMPORAL_API_KEY          Temporal Cloud API key (implies TLS)
+  --kubeconfig file[:file]       KUBECONFIG                (default in-cluster, else ~/.kube/config)
+  --prometheus-url url           PROMETHEUS_URL            (default http://127.0.0.1:9090)
+  --log-level level              LOG_LEVEL                 debug|info|warn|error (default info)
+  --metrics-port port            CUTOVER_METRICS_PORT      /metrics, /healthz, /readyz (default 8080)
+  --metrics-address ip           CUTOVER_METRICS_ADDRESS   (default 0.0.0.0 in-cluster, else 127.0.0.1)
+  --watch-namespace ns           CUTOVER_WATCH_NAMESPACE   (default all namespaces)
+  --min-interval duration        CUTOVER_MIN_INTERVAL      shortest analysis.interval (default 10s)
+  --shutdown-grace duration      CUTOVER_SHUTDOWN_GRACE    (default 30s)
+  --no-watcher                                             run the worker only, start no rollouts
+  --help                                                   print this text
+`;
+
+const options = {
+  'temporal-address': { type: 'string' },
+  'temporal-namespace': { type: 'string' },
+  'task-queue': { type: 'string' },
+  tls: { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-server-name': { type: 'string' },
+  'api-key': { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'prometheus-url': { type: 'string' },
+  'log-level': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'metrics-address': { type: 'string' },
+  'watch-namespace': { type: 'string' },
+  'min-interval': { type: 'string' },
+  'shutdown-grace': { type: 'string' },
+  'no-watcher': { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+type StringFlag = {
+  [K in keyof typeof options]: (typeof options)[K]['type'] extends 'string' ? K : never;
+}[keyof typeof options];
+
+/** A value and where it came from, so an error names the flag or the variable the user actually set. */
+interface Setting {
+  value: string;
+  source: string;
+}
+
+class ConfigError extends Error {}
+
+function fail(message: string): never {
+  throw new ConfigError(message);
+}
+
+export function loadWorkerConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfigResult {
+  try {
+    return { ok: true, config: buildConfig(argv, env) };
+  } catch (error) {
+    if (error instanceof ConfigError) return { ok: false, error: error.message };
+    throw error;
+  }
+}
+
+type Flags = {
+  [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'string' ? string : boolean;
+};
+
+/** parseArgs in its lenient mode, so that the errors are ours (Node's wording changes between versions). */
+function parseFlags(argv: string[]): Flags {
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  const flags: Record<string, string | boolean> = {};
+  for (const token of tokens) {
+    if (token.kind === 'positional')
+      fail(`unexpected argument '${token.value}'; the worker takes only flags (see --help)`);
+    if (token.kind !== 'option') continue; // the '--' terminator
+    const option = (options as Record<string, { type: 'string' | 'boolean' }>)[token.name];
+    if (option === undefined) fail(`unknown flag '${token.rawName}'; run with --help for the flags`);
+    if (option.type === 'string') {
+      if (token.value === undefined) fail(`${token.rawName} needs a value (${token.rawName}=value)`);
+      if (!token.inlineValue && token.value.startsWith('--')) {
+        fail(
+          `${token.rawName} needs a value but is followed by the flag '${token.value}'; write ${token.rawName}=value`,
+        );
+      }
+      flags[token.name] = token.value;
+    } else {
+      if (token.inlineValue === true)
+        fail(`${token.rawName} is a switch and takes no value; give just ${token.rawName}`);
+      flags[token.name] = true;
+    }
+  }
+  return flags as Flags;
+}
+
+function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
+  const flags = parseFlags(argv);
+
+  const setting = (flag: StringFlag, envName?: string): Setting | undefined => {
+    const fromFlag = flags[flag];
+    if (fromFlag !== undefined) return { value: fromFlag, source: `--${flag}` };
+    const fromEnv = envName === undefined ? undefined : env[envName];
+    // An empty variable is how shells and manifests say "unset".
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: envName as string };
+    return undefined;
+  };
+
+  const inCluster = (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
+
+  const temporal = temporalSettings(flags, setting, env);
+  const kubernetes = kubernetesSource(setting('kubeconfig', 'KUBECONFIG'), inCluster, env);
+  const prometheusUrl = httpUrl(setting('prometheus-url', 'PROMETHEUS_URL')) ?? 'http://127.0.0.1:9090';
+  const logLevel = oneOf(setting('log-level', 'LOG_LEVEL'), logLevels) ?? 'info';
+  const port = portNumber(setting('metrics-port', 'CUTOVER_METRICS_PORT')) ?? 8080;
+  const address = listenAddress(setting('metrics-address', 'CUTOVER_METRICS_ADDRESS'));
+  const watchNamespace = namespaceName(setting('watch-namespace', 'CUTOVER_WATCH_NAMESPACE'));
+  const minIntervalMs =
+    duration(setting('min-interval', 'CUTOVER_MIN_INTERVAL'), { positive: true }) ?? 10_000;
+  const shutdownGraceMs =
+    duration(setting('shutdown-grace', 'CUTOVER_SHUTDOWN_GRACE'), { positive: false }) ?? 30_000;
+
+  return {
+    temporal,
+    kubernetes,
+    prometheusUrl,
+    logLevel,
+    http: { address: address ?? (inCluster ? '0.0.0.0' : '127.0.0.1'), port },
+    ...(watchNamespace === undefined ? {} : { watchNamespace }),
+    minIntervalMs,
+    shutdownGraceMs,
+    watcher: flags['no-watcher'] !== true,
+    help: flags.help === true,
+  };
+}
+
+function temporalSettings(
+  flags: Flags,
+  setting: (flag: StringFlag, envName?: string) => Setting | undefined,
+  env: NodeJS.ProcessEnv,
+): TemporalSettings {
+  const address = setting('temporal-address', 'TEMPORAL_ADDRESS');
+  if (address !== undefined) checkTemporalAddress(address);
+  const namespace = nonEmpty(setting('temporal-namespace', 'TEMPORAL_NAMESPACE')) ?? 'default';
+  const taskQueue = nonEmpty(setting('task-queue', 'CUTOVER_TASK_QUEUE')) ?? 'cutover';
+
+  const cert = setting('tls-cert', 'TEMPORAL_TLS_CERT');
+  const key = setting('tls-key', 'TEMPORAL_TLS_KEY');
+  const ca = setting('tls-ca', 'TEMPORAL_TLS_CA');
+  const serverName = nonEmpty(setting('tls-server-name', 'TEMPORAL_TLS_SERVER_NAME'));
+  const apiKey = nonEmpty(setting('api-key', 'TEMPORAL_API_KEY'));
+
+  if (cert !== undefined && key === undefined) {
+    fail(
+      `${cert.source} is set but the client key is not; set --tls-key or TEMPORAL_TLS_KEY too (mTLS needs both)`,
+    );
+  }
+  if (key !== undefined && cert === undefined) {
+    fail(
+      `${key.source} is set but the client certificate is not; set --tls-cert or TEMPORAL_TLS_CERT too (mTLS needs both)`,
+    );
+  }
+  for (const file of [cert, key, ca]) if (file !== undefined) checkReadableFile(file);
+
+  // --tls is a plain switch; TEMPORAL_TLS can also say false, which turns TLS off even with an API key
+  // (a plaintext sidecar proxy in front of Temporal Cloud, say) but cannot be combined with certificates.
+  const tlsEnv = flags.tls === true ? true : booleanEnv(env, 'TEMPORAL_TLS');
+  const wantsCerts = cert ?? ca ?? (serverName === undefined ? undefined : { source: 'the TLS server name' });
+  if (tlsEnv === false && wantsCerts !== undefined) {
+    fail(`TEMPORAL_TLS=false contradicts ${wantsCerts.source}; remove TEMPORAL_TLS or the TLS settings`);
+  }
+  const tlsOn = tlsEnv ?? (wantsCerts !== undefined || apiKey !== undefined);
+
+  const tls: TemporalTlsSettings = {
+    ...(cert === undefined ? {} : { clientCertPath: cert.value }),
+    ...(key === undefined ? {} : { clientKeyPath: key.value }),
+    ...(ca === undefined ? {} : { serverCaPath: ca.value }),
+    ...(serverName === undefined ? {} : { serverName }),
+  };
+  return {
+    address: address?.value ?? '127.0.0.1:7233',
+    namespace,
+    taskQueue,
+    ...(tlsOn ? { tls } : {}),
+    ...(apiKey === undefined ? {} : { apiKey }),
+  };
+}
+
+function checkTemporalAddress(address: Setting): void {
+  const { value, source } = address;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    fail(`${source} must be host:port without a scheme (e.g. 127.0.0.1:7233), got '${value}'`);
+  }
+  const match = /^(\[[0-9a-f:.]+\]|[^:\s[\]]+)(?::(\d+))?$/i.exec(value);
+  const port = match?.[2];
+  if (match === null || (port !== undefined && !isPort(port))) {
+    fail(`${source} must be host:port (e.g. 127.0.0.1:7233 or temporal.example.com:7233), got '${value}'`);
+  }
+}
+
+function kubernetesSource(
+  kubeconfig: Setting | undefined,
+  inCluster: boolean,
+  env: NodeJS.ProcessEnv,
+): KubernetesSource {
+  if (kubeconfig !== undefined) {
+    // kubectl's convention: KUBECONFIG may list several files; missing ones are skipped, but at
+    // least one must exist.
+    const paths = kubeconfig.value.split(delimiter).filter((path) => path !== '');
+    const readable = paths.filter((path) => readableFileProblem(path) === undefined);
+    if (readable.length === 0) {
+      const problem = readableFileProblem(paths[0] ?? kubeconfig.value) ?? 'is not a kubeconfig';
+      fail(`${kubeconfig.source}: '${kubeconfig.value}' ${problem}; point it at a readable kubeconfig file`);
+    }
+    return { mode: 'kubeconfig', paths: readable };
+  }
+  if (inCluster) return { mode: 'in-cluster' };
+  const home = env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir();
+  const fallback = join(home, '.kube', 'config');
+  const problem = readableFileProblem(fallback);
+  if (problem !== undefined) {
+    fail(
+      `no cluster to talk to: ${fallback} ${problem}; set --kubeconfig or KUBECONFIG, or run in a cluster (KUBERNETES_SERVICE_HOST)`,
+    );
+  }
+  return { mode: 'kubeconfig', paths: [fallback] };
+}
+
+/** The KubeConfig for a checked source: in-cluster service account, or the files merged in order. */
+export function loadKubeConfig(source: KubernetesSource): k8s.KubeConfig {
+  const config = new k8s.KubeConfig();
+  if (source.mode === 'in-cluster') {
+    config.loadFromCluster();
+    return config;
+  }
+  const [first, ...rest] = source.paths;
+  if (first === undefined) throw new Error('loadKubeConfig: no kubeconfig paths');
+  config.loadFromFile(first);
+  for (const path of rest) {
+    const more = new k8s.KubeConfig();
+    more.loadFromFile(path);
+    config.mergeConfig(more, true);
+  }
+  return config;
+}
+
+function readableFileProblem(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return 'is not a file';
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'does not exist';
+    if (code === 'EACCES') return 'is not readable by this process';
+    return `cannot be read (${code ?? String(error)})`;
+  }
+}
+
+function checkReadableFile(file: Setting): void {
+  const problem = readableFileProblem(file.value);
+  if (problem !== undefined)
+    fail(`${file.source}: '${file.value}' ${problem}; give the path of a readable PEM file`);
+}
+
+function nonEmpty(value: Setting | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.value.trim() === '') fail(`${value.source} must not be empty; leave it out to use the default`);
+  return value.value;
+}
+
+function booleanEnv(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = raw.toLowerCase();
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  return fail(`${name} must be true or false, got '${raw}'`);
+}
+
+function isPort(text: string): boolean {
+  if (!/^\d{1,5}$/.test(text)) return false;
+  const port = Number(text);
+  return port >= 1 && port <= 65535;
+}
+
+function portNumber(value: Setting | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!isPort(value.value)) fail(`${value.source} must be a port number (1-65535), got '${value.value}'`);
+  return Number(value.value);
+}
+
+function listenAddress(value: Setting | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value.value);
+  const ok =
+    ipv4 !== null
+      ? ipv4.slice(1).every((part) => Number(part) <= 255)
+      : /^[0-9a-f:]*:[0-9a-f:.]*$/i.test(value.value) || value.value === 'localhost';
+  if (!ok) {
+    fail(
+      `${value.source} must be an IP address to listen on (e.g. 0.0.0.0, 127.0.0.1 or ::), got '${value.value}'`,
+    );
+  }
+  return value.value;
+}
+
+function httpUrl(value: Setting | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.value);
+  } catch {
+    return fail(
+      `${value.source} must be an http(s) URL (e.g. http://prometheus.monitoring:9090), got '${value.value}'`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    fail(
+      `${value.source} must be an http(s) URL (e.g. http://prometheus.monitoring:9090), got '${value.value}'`,
+    );
+  }
+  return value.value.replace(/\/+$/, '');
+}
+
+function oneOf<T extends string>(value: Setting | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  const lower = value.value.toLowerCase();
+  const found = allowed.find((candidate) => candidate === lower);
+  if (found === undefined) fail(`${value.source} must be one of ${allowed.join('|')}, got '${value.value}'`);
+  return found;
+}
+
+function namespaceName(value: Setting | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.value === 'all' || value.value === '*') return undefined;
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value.value)) {
+    fail(
+      `${value.source} must be a Kubernetes namespace name (lowercase letters, digits, '-'), or leave it out to watch all namespaces, got '${value.value}'`,
+    );
+  }
+  return value.value;
+}
+
+function duration(value: Setting | undefined, rule: { positive: boolean }): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseDuration(value.value);
+  if (!parsed.ok) fail(`${value.source} must be a duration: ${parsed.reason}`);
+  if (rule.positive ? parsed.ms <= 0 : parsed.ms < 0) {
+    fail(
+      `${value.source} must be ${rule.positive ? 'longer than zero' : 'zero or more'}, got '${value.value}'`,
+    );
+  }
+  return parsed.ms;
+}
