@@ -1,0 +1,113 @@
+// What the revision watcher does with one Canary as it is now: say what is wrong with a Canary
+// Cutover cannot run (touching nothing else), initialize a new one, or start the rollout of a new
+// revision of its target, handing over from the rollout it replaces. Safe to call any number of
+// times, from any number of watchers: workflow ids derived from canary and revision dedupe starts.
+import type { Client } from '@temporalio/client';
+import type { KubernetesActivities } from '../activities/kubernetes.ts';
+import { isRolloutInProgress, isCanaryPhase } from '../canary/status.ts';
+import { formatProblems, validateCanary } from '../canary/validate.ts';
+import type { ValidCanary } from '../canary/validate.ts';
+import { startInitialization, startRollout } from '../client/rollouts.ts';
+import { rolloutWorkflowId } from '../client/workflow-ids.ts';
+import type { RolloutOptions } from '../workflows/messages.ts';
+
+export interface ReconcileDeps {
+  client: Client;
+  taskQueue: string;
+  kubernetes: Pick<KubernetesActivities, 'currentRevision' | 'reportInvalidCanary'>;
+  /** Flagger's floor is 10s; tests lower it. */
+  minInterval?: string;
+  rolloutOptions?: RolloutOptions;
+  /** The rollout this process started last for each canary (`ns/name` → workflow id). */
+  lastStarted?: Map<string, string>;
+}
+
+export type ReconcileOutcome =
+  | { kind: 'invalid'; message: string }
+  | { kind: 'suspended' }
+  | { kind: 'initializing'; workflowId: string; started: boolean; revision: string }
+  | { kind: 'rollout'; workflowId: string; started: boolean; revision: string; supersedes?: string }
+  | { kind: 'up-to-date'; revision: string };
+
+interface CanaryStatusFields {
+  phase?: string;
+  lastAppliedSpec?: string;
+  lastPromotedSpec?: string;
+}
+
+interface CanaryMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+}
+
+function errorMessage(error: unknown): string {
+  if (error && typeof error === 'object' && 'message' in error) return String(error.message);
+  return String(error);
+}
+
+export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promise<ReconcileOutcome> {
+  const object = (raw ?? {}) as { metadata?: CanaryMeta; status?: CanaryStatusFields };
+  const meta = object.metadata ?? {};
+  const ref = { name: meta.name ?? '', namespace: meta.namespace ?? 'default', uid: meta.uid ?? '' };
+  const validation = validateCanary(raw, { minInterval: deps.minInterval });
+  if (!validation.ok) {
+    const message = `Canary ${ref.namespace}/${ref.name} cannot run: ${formatProblems(validation.problems)}`;
+    await deps.kubernetes.reportInvalidCanary({ canary: ref, message });
+    return { kind: 'invalid', message };
+  }
+  const canary = validation.canary;
+  if (canary.suspend) return { kind: 'suspended' };
+
+  let revision: string;
+  try {
+    ({ revision } = await deps.kubernetes.currentRevision({
+      namespace: canary.namespace,
+      target: canary.target.name,
+    }));
+  } catch (error) {
+    const message = `Canary ${ref.namespace}/${ref.name} cannot run: spec.targetRef: ${errorMessage(error)}. Create the Deployment or fix spec.targetRef.name.`;
+    await deps.kubernetes.reportInvalidCanary({ canary: ref, message });
+    return { kind: 'invalid', message };
+  }
+
+  const status = object.status ?? {};
+  const common = {
+    canary,
+    canaryUid: ref.uid,
+    revision,
+    options: deps.rolloutOptions,
+    taskQueue: deps.taskQueue,
+  };
+  if (!status.lastPromotedSpec) {
+    const { handle, started } = await startInitialization(deps.client, common);
+    return { kind: 'initializing', workflowId: handle.workflowId, started, revision };
+  }
+  if (revision === status.lastPromotedSpec) return { kind: 'up-to-date', revision };
+
+  const workflowId = rolloutWorkflowId(canary.namespace, canary.name, revision);
+  const supersedes = previousRollout(canary, status, workflowId, deps.lastStarted);
+  const { handle, started } = await startRollout(deps.client, { ...common, supersedes });
+  if (started) deps.lastStarted?.set(`${canary.namespace}/${canary.name}`, handle.workflowId);
+  return { kind: 'rollout', workflowId: handle.workflowId, started, revision, supersedes };
+}
+
+/**
+ * The rollout a new one replaces: the one this process started last for the canary, else the one the
+ * Canary's status says is in progress. The newer rollout signals it and waits for it to stop.
+ */
+function previousRollout(
+  canary: ValidCanary,
+  status: CanaryStatusFields,
+  workflowId: string,
+  lastStarted: Map<string, string> | undefined,
+): string | undefined {
+  const remembered = lastStarted?.get(`${canary.namespace}/${canary.name}`);
+  if (remembered && remembered !== workflowId) return remembered;
+  const phase = status.phase;
+  if (status.lastAppliedSpec && isCanaryPhase(phase) && isRolloutInProgress(phase)) {
+    const inProgress = rolloutWorkflowId(canary.namespace, canary.name, status.lastAppliedSpec);
+    if (inProgress !== workflowId) return inProgress;
+  }
+  return undefined;
+}
