@@ -1,0 +1,147 @@
+// The deployable artifacts as the tests read them: YAML documents of deploy/, kustomizations, and the
+// permissions the worker needs, stated once for the static check and the check against a real cluster.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const deployDir = join(repoRoot, 'deploy');
+
+export interface ManifestObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+export function readYamlDocuments(path: string): unknown[] {
+  return YAML.parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors.map((e) => e.message).join('; ')}`);
+      return doc.toJS() as unknown;
+    })
+    .filter((doc) => doc !== null && doc !== undefined);
+}
+
+export function asManifest(doc: unknown, where: string): ManifestObject {
+  const object = doc as Partial<ManifestObject> | null;
+  if (
+    typeof object?.apiVersion !== 'string' ||
+    typeof object.kind !== 'string' ||
+    typeof object.metadata?.name !== 'string'
+  ) {
+    throw new Error(`${where}: a Kubernetes object needs apiVersion, kind and metadata.name`);
+  }
+  return object as ManifestObject;
+}
+
+export function readManifests(path: string): ManifestObject[] {
+  return readYamlDocuments(path).map((doc, i) => asManifest(doc, `${path} document ${i + 1}`));
+}
+
+export interface Kustomization {
+  resources?: string[];
+  patches?: { path?: string }[];
+  images?: { name: string; newName?: string; newTag?: string }[];
+  namespace?: string;
+}
+
+export function readKustomization(dir: string): Kustomization {
+  return YAML.parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Kustomization;
+}
+
+/**
+ * The manifest files a kustomization builds from, following bases (resources that are folders);
+ * throws when a listed resource does not exist.
+ */
+export function kustomizationFiles(dir: string): string[] {
+  const kustomization = readKustomization(dir);
+  const files: string[] = [];
+  for (const resource of kustomization.resources ?? []) {
+    const path = join(dir, resource);
+    if (!existsSync(path))
+      throw new Error(
+        `${relative(repoRoot, dir)}/kustomization.yaml lists ${resource}, which does not exist`,
+      );
+    if (statSync(path).isDirectory()) files.push(...kustomizationFiles(path));
+    else files.push(path);
+  }
+  return files;
+}
+
+/** Every YAML file below a folder. */
+export function yamlFilesBelow(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .map((f) => join(dir, f));
+}
+
+/** One permission of the worker, as `kubectl auth can-i` asks it. */
+export interface Permission {
+  group: string;
+  resource: string;
+  subresource?: string;
+  verbs: string[];
+}
+
+/** What the worker does in a cluster, and so all that its ClusterRole grants. */
+export const workerPermissions: Permission[] = [
+  { group: 'flagger.app', resource: 'canaries', verbs: ['get', 'list', 'watch', 'update', 'patch'] },
+  { group: 'flagger.app', resource: 'canaries', subresource: 'status', verbs: ['update', 'patch'] },
+  // Owner references with blockOwnerDeletion, where OwnerReferencesPermissionEnforcement is enabled.
+  { group: 'flagger.app', resource: 'canaries', subresource: 'finalizers', verbs: ['update'] },
+  { group: 'flagger.app', resource: 'metrictemplates', verbs: ['get', 'list', 'watch'] },
+  { group: 'flagger.app', resource: 'alertproviders', verbs: ['get', 'list', 'watch'] },
+  { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  { group: 'apps', resource: 'deployments', subresource: 'scale', verbs: ['get', 'update', 'patch'] },
+  { group: '', resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  { group: '', resource: 'configmaps', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  { group: '', resource: 'secrets', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  {
+    group: 'autoscaling',
+    resource: 'horizontalpodautoscalers',
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
+  },
+  { group: '', resource: 'events', verbs: ['create', 'patch'] },
+  { group: 'events.k8s.io', resource: 'events', verbs: ['create', 'patch'] },
+  { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', verbs: ['get'] },
+];
+
+/** The CRDs the worker may read, and no others. */
+export const workerReadableCrds = [
+  'canaries.flagger.app',
+  'metrictemplates.flagger.app',
+  'alertproviders.flagger.app',
+];
+
+/** What `kubectl apply -k deploy/` installs, as `Kind/name`, sorted. */
+export const installedObjects = [
+  'ClusterRole/cutover-worker',
+  'ClusterRoleBinding/cutover-worker',
+  ...workerReadableCrds.map((name) => `CustomResourceDefinition/${name}`).sort(),
+  'Deployment/cutover-worker',
+  'Namespace/cutover-system',
+  'Service/cutover-metrics',
+  'ServiceAccount/cutover-worker',
+];
+
+export function objectKey(object: ManifestObject): string {
+  return `${object.kind}/${object.metadata.name}`;
+}
+
+export function permissionKey(group: string, resource: string, verb: string): string {
+  return `${group || 'core'}/${resource}:${verb}`;
+}
+
+export function expectedPermissionKeys(): string[] {
+  return workerPermissions
+    .flatMap((p) =>
+      p.verbs.map((verb) =>
+        permissionKey(p.group, p.subresource ? `${p.resource}/${p.subresource}` : p.resource, verb),
+      ),
+    )
+    .sort();
+}
+
+export const workerServiceAccount = { name: 'cutover-worker', namespace: 'cutover-system' };
