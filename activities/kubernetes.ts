@@ -3,6 +3,7 @@
 // Each takes one JSON input, returns plain JSON and may run twice: objects are written by server-side
 // apply or by precise patches, never by read-modify-write.
 import type * as k8s from '@kubernetes/client-node';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { fieldManager, primaryAutoscalerName, primaryName } from '../canary/naming.ts';
 import {
@@ -80,6 +81,22 @@ export interface CheckDeploymentReadyInput {
   name: string;
   /** Percent of the updated replicas that must be available (Flagger's ready threshold). Default 100. */
   readyThresholdPercent?: number;
+}
+
+export interface WaitForDeploymentReadyInput extends CheckDeploymentReadyInput {
+  /** Give up (not ready) after this long; the workflow decides what then. */
+  maxWaitMs: number;
+  pollMs?: number;
+}
+
+/** Heartbeats when running as an activity; a no-op when called directly (tests, the CLI). */
+function heartbeat(details: string): void {
+  if (Context.current === undefined) return;
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not inside an activity
+  }
 }
 
 export interface CheckDeploymentReadyResult extends DeploymentReadiness {
@@ -213,6 +230,15 @@ export function createKubernetesActivities(config: k8s.KubeConfig) {
     return Object.keys(snapshot.trackedConfigs);
   }
 
+  async function checkDeploymentReady(input: CheckDeploymentReadyInput): Promise<CheckDeploymentReadyResult> {
+    const deployment = await readDeployment(input.namespace, input.name);
+    return {
+      ...deploymentReadiness(deployment, input.readyThresholdPercent ?? 100),
+      replicas: deployment.spec?.replicas ?? 1,
+      availableReplicas: deployment.status?.availableReplicas ?? 0,
+    };
+  }
+
   async function syncPrimaryAutoscaler(
     canary: CanaryRef,
     target: string,
@@ -314,13 +340,21 @@ export function createKubernetesActivities(config: k8s.KubeConfig) {
     },
 
     /** One look at a Deployment, judged like `kubectl rollout status`. The workflow polls on timers. */
-    async checkDeploymentReady(input: CheckDeploymentReadyInput): Promise<CheckDeploymentReadyResult> {
-      const deployment = await readDeployment(input.namespace, input.name);
-      return {
-        ...deploymentReadiness(deployment, input.readyThresholdPercent ?? 100),
-        replicas: deployment.spec?.replicas ?? 1,
-        availableReplicas: deployment.status?.availableReplicas ?? 0,
-      };
+    checkDeploymentReady,
+
+    /**
+     * Waits up to `maxWaitMs` for a Deployment to be ready, checking every `pollMs`, heartbeating as it
+     * goes: one activity instead of a poll loop in the workflow's history, and readiness noticed within
+     * a poll rather than at the next durable timer.
+     */
+    async waitForDeploymentReady(input: WaitForDeploymentReadyInput): Promise<CheckDeploymentReadyResult> {
+      const deadline = Date.now() + input.maxWaitMs;
+      for (;;) {
+        const readiness = await checkDeploymentReady(input);
+        if (readiness.ready || readiness.progressDeadlineExceeded || Date.now() >= deadline) return readiness;
+        heartbeat(readiness.message);
+        await new Promise((resolve) => setTimeout(resolve, input.pollMs ?? 100));
+      }
     },
 
     /** Sets `spec.replicas` with a merge patch of that one field. */

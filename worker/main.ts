@@ -128,13 +128,13 @@ export async function runWorker(argv: string[]): Promise<number> {
         lastStarted: new Map(),
         log: log.child({ component: 'watcher' }),
         onCanary: trackRollouts(metrics),
-        onCanaryDeleted: async (canary) => {
+        onCanaryDeleted: async (canary, lastReplicas) => {
           metrics.forgetCanary({
             name: canary.metadata?.name ?? '',
             namespace: canary.metadata?.namespace ?? '',
           });
           if (canary.spec?.revertOnDeletion) {
-            const reverted = await revertCanary(kubeconfig, canary);
+            const reverted = await revertCanary(kubeconfig, canary, lastReplicas);
             log.info('reverted on deletion', {
               canary: canary.metadata?.name,
               namespace: canary.metadata?.namespace,

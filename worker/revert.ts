@@ -17,18 +17,22 @@ export interface RevertResult {
   apexRestored: boolean;
 }
 
-export async function revertCanary(kubeconfig: k8s.KubeConfig, canary: CanaryObject): Promise<RevertResult> {
+export async function revertCanary(
+  kubeconfig: k8s.KubeConfig,
+  canary: CanaryObject,
+  lastReplicas: (namespace: string, name: string) => number | undefined = () => undefined,
+): Promise<RevertResult> {
   const namespace = canary.metadata?.namespace ?? 'default';
   const target = canary.spec?.targetRef?.name;
   if (!target) return { apexRestored: false };
   const apps = kubeconfig.makeApiClient(k8s.AppsV1Api);
   const core = kubeconfig.makeApiClient(k8s.CoreV1Api);
 
-  // The primary may already be on its way out; its replicas are what production ran.
+  // The primary may already be garbage-collected; its replicas (as last seen) are what production ran.
   const primary = await apps
     .readNamespacedDeployment({ name: primaryName(target), namespace })
     .catch(() => undefined);
-  const replicas = Math.max(1, primary?.spec?.replicas ?? 1);
+  const replicas = Math.max(1, primary?.spec?.replicas ?? lastReplicas(namespace, primaryName(target)) ?? 1);
   let targetReplicas: number | undefined;
   try {
     await apps.patchNamespacedDeployment(

@@ -21,7 +21,11 @@ export interface WatcherOptions extends ReconcileDeps {
   log: WatcherLogger;
   /** Called with every Canary as it changes (for controller metrics). */
   onCanary?: (canary: CanaryObject, previous: CanaryObject | undefined) => void;
-  onCanaryDeleted?: (canary: CanaryObject) => Promise<void> | void;
+  /** `lastReplicas` is what the watcher last saw of a Deployment: the primary may already be gone. */
+  onCanaryDeleted?: (
+    canary: CanaryObject,
+    lastReplicas: (namespace: string, name: string) => number | undefined,
+  ) => Promise<void> | void;
   onReconciled?: (key: string, outcome: ReconcileOutcome) => void;
 }
 
@@ -45,6 +49,8 @@ export class RevisionWatcher {
   private readonly canaries = new Map<string, CanaryObject>();
   /** Deployment key → the generation last seen, so status-only updates are ignored. */
   private readonly generations = new Map<string, number>();
+  /** Deployment key → its replicas as last seen. */
+  private readonly replicas = new Map<string, number>();
   /** `ConfigMap/ns/name` or `Secret/ns/name` → target Deployment keys that read it. */
   private readonly configReaders = new Map<string, Set<string>>();
   private readonly informers: k8s.Informer<k8s.KubernetesObject>[] = [];
@@ -187,7 +193,9 @@ export class RevisionWatcher {
   private onCanaryDeleted(canary: CanaryObject): void {
     const canaryKey = key(canary.metadata?.namespace, canary.metadata?.name);
     this.canaries.delete(canaryKey);
-    void Promise.resolve(this.options.onCanaryDeleted?.(canary)).catch((error: unknown) =>
+    const lastReplicas = (namespace: string, name: string): number | undefined =>
+      this.replicas.get(key(namespace, name));
+    void Promise.resolve(this.options.onCanaryDeleted?.(canary, lastReplicas)).catch((error: unknown) =>
       this.options.log.error('cleanup after canary deletion failed', {
         canary: canaryKey,
         error: String(error),
@@ -209,6 +217,8 @@ export class RevisionWatcher {
     const generation = deployment.metadata?.generation ?? 0;
     const seen = this.generations.get(deploymentKey);
     this.generations.set(deploymentKey, generation);
+    const replicas = (deployment as k8s.V1Deployment).spec?.replicas;
+    if (replicas !== undefined) this.replicas.set(deploymentKey, replicas);
     this.indexConfigReaders(deploymentKey, deployment);
     if (seen === generation) return; // a status update: no new revision
     for (const canaryKey of this.canariesTargeting(deploymentKey)) this.reconcile(canaryKey);

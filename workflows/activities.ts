@@ -13,6 +13,13 @@ export const kubernetes = proxyActivities<CutoverActivities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
 });
 
+/** Readiness waits: an activity that polls for a few seconds, heartbeating. */
+export const readinessWaits = proxyActivities<CutoverActivities>({
+  startToCloseTimeout: '1m',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
 /** Prometheus reads: a few quick retries, then the check counts as failed (as in Flagger). */
 export const metrics = proxyActivities<CutoverActivities>({
   startToCloseTimeout: '30s',

@@ -1,9 +1,9 @@
 // Initialization of a Canary: the `-primary` Deployment, the three Services, the primary HPA and
 // config copies; wait for the primary; point the apex Service at it; scale the target to zero.
-import { sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { primaryName } from '../canary/naming.ts';
 import { CanaryPhase } from '../canary/status.ts';
-import { kubernetes } from './activities.ts';
+import { kubernetes, readinessWaits } from './activities.ts';
 import type { InitializeInput, InitializeResult } from './messages.ts';
 import { rolloutSearchAttributes } from './search-attributes.ts';
 
@@ -25,13 +25,15 @@ export async function initializeCanaryWorkflow(input: InitializeInput): Promise<
   });
   await kubernetes.initializeCanaryObjects(objectsInput);
 
-  const pollMs = input.options?.readinessPollMs ?? 2_000;
+  const pollMs = input.options?.readinessPollMs ?? 250;
   const deadline = new Date().getTime() + canary.progressDeadlineSeconds * 1_000;
   for (;;) {
-    const readiness = await kubernetes.checkDeploymentReady({
+    const readiness = await readinessWaits.waitForDeploymentReady({
       namespace: ns,
       name: primary,
       readyThresholdPercent: canary.analysis.primaryReadyThreshold,
+      maxWaitMs: Math.max(0, Math.min(deadline - new Date().getTime(), 5_000)),
+      pollMs,
     });
     if (readiness.ready) break;
     if (readiness.progressDeadlineExceeded || new Date().getTime() >= deadline) {
@@ -44,7 +46,6 @@ export async function initializeCanaryWorkflow(input: InitializeInput): Promise<
       upsertSearchAttributes(rolloutSearchAttributes(canary, revision, CanaryPhase.Failed));
       return { outcome: 'failed', revision, reason };
     }
-    await sleep(pollMs);
   }
 
   // Only now is the apex Service pointed at the primary: traffic never meets an empty selector.

@@ -17,7 +17,7 @@ import type { AnalysisState, IterationOutcome } from '../analysis/iteration.ts';
 import { primaryName } from '../canary/naming.ts';
 import { CanaryPhase } from '../canary/status.ts';
 import type { ResolvedWebhook, ValidCanary } from '../canary/validate.ts';
-import { handover, kubernetes, metrics, notifications, webhooks } from './activities.ts';
+import { handover, kubernetes, metrics, notifications, readinessWaits, webhooks } from './activities.ts';
 import { abortSignal, promoteSignal, statusQuery, supersedeSignal } from './messages.ts';
 import type {
   HookStatus,
@@ -262,16 +262,26 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     throw new RolloutEnded(ending, reason);
   }
 
-  /** Polls a Deployment until ready, on durable timers, failing at its progress deadline. */
+  /** Waits for a Deployment to be ready (in activity-sized slices), failing at its progress deadline. */
   async function waitUntilReady(
     name: string,
     readyThresholdPercent: number,
     onDeadline: 'rollback' | 'fail',
   ) {
-    const pollMs = input.options?.readinessPollMs ?? Math.min(analysis.intervalMs, 2_000);
+    const pollMs = input.options?.readinessPollMs ?? 250;
     const deadline = new Date().getTime() + canary.progressDeadlineSeconds * 1_000;
     for (;;) {
-      const readiness = await kubernetes.checkDeploymentReady({ namespace: ns, name, readyThresholdPercent });
+      // Slices of a few seconds keep an abort or a newer revision from waiting on a long activity.
+      const sliceMs = Math.max(0, Math.min(deadline - new Date().getTime(), 5_000));
+      wait = { what: `${name}.${ns} readiness`, until: new Date(deadline).toISOString() };
+      const readiness = await readinessWaits.waitForDeploymentReady({
+        namespace: ns,
+        name,
+        readyThresholdPercent,
+        maxWaitMs: sliceMs,
+        pollMs,
+      });
+      wait = undefined;
       if (readiness.ready) return;
       if (readiness.progressDeadlineExceeded || new Date().getTime() >= deadline) {
         const reason = `Canary failed! ${name}.${ns} progress deadline exceeded: ${readiness.message}`;
@@ -282,7 +292,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
         throw new RolloutEnded('failed', reason);
       }
       // A promote asked for while scaling is kept for the analysis, which it then skips.
-      if (await pause(`${name} readiness: ${readiness.message}`, pollMs, false)) await steer(true);
+      await steer(true);
     }
   }
 
@@ -455,10 +465,13 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
 
   /** The analysis: every interval one tick, until N good iterations, then the promotion gate. */
   async function analyse(): Promise<void> {
+    // Ticks keep a fixed cadence: the time a tick's checks take does not push the next one back.
+    let nextTick = new Date().getTime() + analysis.intervalMs;
     while (state.iteration < state.iterations) {
       if (iterationsThisRun >= continueAsNewAfter || workflowInfo().continueAsNewSuggested)
         throw new ContinueAnalysis();
-      await pause('next iteration', analysis.intervalMs);
+      await pause('next iteration', Math.max(0, nextTick - new Date().getTime()));
+      nextTick = Math.max(nextTick + analysis.intervalMs, new Date().getTime());
       const action = await steer();
       if (action?.action === 'promote') {
         await report([
