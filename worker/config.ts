@@ -46,6 +46,8 @@ export interface WorkerConfig {
   logLevel: LogLevel;
   /** The one listener for /metrics, /healthz and /readyz. */
   http: { address: string; port: number };
+  /** The Temporal SDK's own worker metrics (Prometheus exporter) on this port of the same address; off when absent. */
+  sdkMetricsPort?: number;
   /** Namespace the watcher lists Canaries in; absent = all namespaces. */
   watchNamespace?: string;
   /** Shortest `analysis.interval` accepted (Flagger's floor is 10s; tests use 100ms). */
@@ -77,6 +79,7 @@ Every flag has an environment variable; the flag wins.
   --prometheus-url url           PROMETHEUS_URL            (default http://127.0.0.1:9090)
   --log-level level              LOG_LEVEL                 debug|info|warn|error (default info)
   --metrics-port port            CUTOVER_METRICS_PORT      /metrics, /healthz, /readyz (default 8080)
+  --sdk-metrics-port port        CUTOVER_SDK_METRICS_PORT  Temporal SDK worker metrics at /metrics (default off; 9464 in deploy/)
   --metrics-address ip           CUTOVER_METRICS_ADDRESS   (default 0.0.0.0 in-cluster, else 127.0.0.1)
   --watch-namespace ns           CUTOVER_WATCH_NAMESPACE   (default all namespaces)
   --min-interval duration        CUTOVER_MIN_INTERVAL      shortest analysis.interval (default 10s)
@@ -99,6 +102,7 @@ const options = {
   'prometheus-url': { type: 'string' },
   'log-level': { type: 'string' },
   'metrics-port': { type: 'string' },
+  'sdk-metrics-port': { type: 'string' },
   'metrics-address': { type: 'string' },
   'watch-namespace': { type: 'string' },
   'min-interval': { type: 'string' },
@@ -182,6 +186,8 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
   const prometheusUrl = httpUrl(setting('prometheus-url', 'PROMETHEUS_URL')) ?? 'http://127.0.0.1:9090';
   const logLevel = oneOf(setting('log-level', 'LOG_LEVEL'), logLevels) ?? 'info';
   const port = portNumber(setting('metrics-port', 'CUTOVER_METRICS_PORT')) ?? 8080;
+  const sdkMetricsSetting = setting('sdk-metrics-port', 'CUTOVER_SDK_METRICS_PORT');
+  const sdkMetricsPort = sdkMetricsSetting === undefined ? undefined : portNumber(sdkMetricsSetting);
   const address = listenAddress(setting('metrics-address', 'CUTOVER_METRICS_ADDRESS'));
   const watchNamespace = namespaceName(setting('watch-namespace', 'CUTOVER_WATCH_NAMESPACE'));
   const minIntervalMs =
@@ -195,6 +201,7 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
     prometheusUrl,
     logLevel,
     http: { address: address ?? (inCluster ? '0.0.0.0' : '127.0.0.1'), port },
+    ...(sdkMetricsPort === undefined ? {} : { sdkMetricsPort }),
     ...(watchNamespace === undefined ? {} : { watchNamespace }),
     minIntervalMs,
     shutdownGraceMs,

@@ -55,6 +55,12 @@ function trackRollouts(metrics: ControllerMetrics): (canary: CanaryObject, previ
   };
 }
 
+function countByNamespace(namespaces: Map<string, string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const namespace of namespaces.values()) counts[namespace] = (counts[namespace] ?? 0) + 1;
+  return counts;
+}
+
 export async function runWorker(argv: string[]): Promise<number> {
   const loaded = loadWorkerConfig(argv, process.env);
   if (!loaded.ok) {
@@ -67,7 +73,18 @@ export async function runWorker(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger(config.logLevel).child({ component: 'worker' });
-  Runtime.install({ logger: temporalLogger(log) });
+  Runtime.install({
+    logger: temporalLogger(log),
+    // The SDK's own worker metrics (task slots, polls, latencies) on a second port: prom-client cannot
+    // host the Rust core's exporter, and one port each keeps both scrape configs simple.
+    ...(config.sdkMetricsPort === undefined
+      ? {}
+      : {
+          telemetryOptions: {
+            metrics: { prometheus: { bindAddress: `${config.http.address}:${config.sdkMetricsPort}` } },
+          },
+        }),
+  });
   const { temporal } = config;
 
   let native: NativeConnection;
@@ -116,6 +133,9 @@ export async function runWorker(argv: string[]): Promise<number> {
     shutdownGraceTime: config.shutdownGraceMs,
   });
 
+  const track = trackRollouts(metrics);
+  /** canary key → namespace, for `flagger_canary_total`. */
+  const namespaces = new Map<string, string>();
   const watcher = config.watcher
     ? new RevisionWatcher({
         kubeconfig,
@@ -127,8 +147,17 @@ export async function runWorker(argv: string[]): Promise<number> {
         rolloutOptions: { prometheusUrl: config.prometheusUrl },
         lastStarted: new Map(),
         log: log.child({ component: 'watcher' }),
-        onCanary: trackRollouts(metrics),
+        onCanary: (canary, previous) => {
+          track(canary, previous);
+          namespaces.set(
+            `${canary.metadata?.namespace}/${canary.metadata?.name}`,
+            canary.metadata?.namespace ?? '',
+          );
+          metrics.setCanaryTotals(countByNamespace(namespaces));
+        },
         onCanaryDeleted: async (canary, lastReplicas) => {
+          namespaces.delete(`${canary.metadata?.namespace}/${canary.metadata?.name}`);
+          metrics.setCanaryTotals(countByNamespace(namespaces));
           metrics.forgetCanary({
             name: canary.metadata?.name ?? '',
             namespace: canary.metadata?.namespace ?? '',

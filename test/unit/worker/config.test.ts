@@ -309,3 +309,12 @@ test(
 test('--help is reported, not treated as a mistake', () => {
   assert.equal(load(['--help']).help, true);
 });
+
+test('the Temporal SDK metrics port is off unless asked for, by flag or environment', () => {
+  assert.equal(load([]).sdkMetricsPort, undefined);
+  assert.equal(load(['--sdk-metrics-port', '9464']).sdkMetricsPort, 9464);
+  assert.equal(load([], { ...baseEnv, CUTOVER_SDK_METRICS_PORT: '9465' }).sdkMetricsPort, 9465);
+  const bad = loadWorkerConfig(['--sdk-metrics-port', 'x'], baseEnv);
+  assert.equal(bad.ok, false);
+  assert.match(bad.ok ? '' : bad.error, /--sdk-metrics-port/);
+});
