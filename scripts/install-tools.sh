@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
 cache="${CUTOVER_CACHE:-$HOME/.cache/cutover}"
-tools="${CUTOVER_TOOLS:-node,debian,temporal,etcd,kwok,podinfo,kubernetes}"
+tools="${CUTOVER_TOOLS:-node,debian,temporal,etcd,kwok,podinfo,kubernetes,loadtester}"
 mkdir -p "$cache"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export CGO_ENABLED="${CGO_ENABLED:-0}"
