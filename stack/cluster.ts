@@ -4,7 +4,7 @@
 // nothing in the stack ever dials an address that is not on this machine.
 import * as k8s from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { waitFor } from './processes.ts';
@@ -97,6 +97,8 @@ function fakeNode(name: string): k8s.V1Node {
 export async function startCluster(stateDir: string): Promise<void> {
   const kubeconfig = localKubeconfig();
   if (await clusterHealthy(kubeconfig)) return;
+  // A cluster left behind by a killed session has stale pids and certificates: start from scratch.
+  if (existsSync(join(stateDir, 'kwok', 'clusters', clusterName))) await deleteCluster(stateDir);
   mkdirSync(join(stateDir, 'kwok'), { recursive: true });
   const configFile = join(stateDir, 'kwokctl.yaml');
   writeFileSync(configFile, kwokctlConfig());

@@ -239,3 +239,27 @@ test('a green version that never becomes ready fails at its progress deadline an
     await alerts.close();
   }
 });
+
+test('skipAnalysis promotes as soon as the green version is ready, running no checks', async () => {
+  const scenario = await setupScenario(worker, 'skip', {
+    interval: '10s',
+    iterations: 10,
+    skipAnalysis: true,
+    webhooks: [{ name: 'load-test', type: 'rollout', url: hooks.url('/skip/load') }],
+  });
+  const ns = scenario.namespace;
+  try {
+    await scenario.changeTarget(['--ui-message=v2']);
+    const began = Date.now();
+    const handle = await scenario.startRollout();
+    const result = await handle.result();
+    await recordHistory('skip-analysis', handle);
+    assert.equal(result.outcome, 'promoted');
+    assert.ok(Date.now() - began < 10_000, 'no analysis interval was waited for');
+    assert.equal(hooks.callsTo('/skip/load').length, 0, 'no rollout hook ran');
+    const primary = await kube().apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns });
+    assert.ok(primary.spec?.template.spec?.containers[0]?.command?.includes('--ui-message=v2'));
+  } finally {
+    await scenario.remove();
+  }
+});
