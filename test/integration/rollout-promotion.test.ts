@@ -76,6 +76,7 @@ test('a good revision is promoted after its iterations: template copied to the p
         metadata: { cmd: 'hey -z 1m' },
       },
       { name: 'notify', type: 'post-rollout', url: hooks.url('/post') },
+      { name: 'audit', type: 'event', url: hooks.url('/events') },
     ],
   });
   const ns = scenario.namespace;
@@ -136,6 +137,12 @@ test('a good revision is promoted after its iterations: template copied to the p
       { name: 'podinfo', namespace: ns, checksum: revision, metadata: { cmd: 'hey -z 1m' } },
     );
     assert.equal(hooks.callsTo('/post').at(-1)?.body.phase, 'Succeeded');
+    // Event hooks receive every event, with Flagger's extra fields.
+    const completed = hooks
+      .callsTo('/events')
+      .find((c) => c.body.eventMessage === `Promotion completed! Scaling down podinfo.${ns}`);
+    assert.equal(completed?.body.eventType, 'Normal');
+    assert.match(String(completed?.body.timestamp), /^\d{13}$/);
     // After promotion the apex Service serves the new version.
     const apex = readServiceMap()[`podinfo.${ns}`]?.http?.address;
     assert.ok(apex);
