@@ -41,7 +41,9 @@ install_debian() {
   local missing=()
   command -v prometheus >/dev/null || missing+=(prometheus)
   command -v hey >/dev/null || missing+=(hey)
-  if ((${#missing[@]} == 0)); then log "debian: prometheus and hey present"; return; fi
+  # Debian's chromium, driven headless by playwright-core in the browser check of Temporal UI.
+  command -v chromium >/dev/null || missing+=(chromium)
+  if ((${#missing[@]} == 0)); then log "debian: prometheus, hey and chromium present"; return; fi
   log "debian: installing ${missing[*]}"
   local sudo=""; (( EUID == 0 )) || sudo=sudo
   $sudo apt-get update -qq
