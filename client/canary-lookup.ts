@@ -2,7 +2,7 @@
 // Temporal's visibility store by the search attributes every Cutover workflow carries.
 import * as k8s from '@kubernetes/client-node';
 import { WorkflowContinuedAsNewError, WorkflowFailedError } from '@temporalio/client';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo, WorkflowExecutionStatusName } from '@temporalio/client';
 import { apiGroup, canaryDefaults, canaryStatusSchema } from '../canary/spec.ts';
 import type { CanaryStatus } from '../canary/spec.ts';
 import {
@@ -136,8 +136,8 @@ export interface WorkflowRun {
   workflowId: string;
   runId: string;
   kind: WorkflowKind;
-  /** Temporal's execution status: Running, Completed, Failed, ContinuedAsNew, Terminated… */
-  status: string;
+  /** Temporal's execution status, as the SDK names it: RUNNING, COMPLETED, FAILED, TERMINATED… */
+  status: WorkflowExecutionStatusName;
   startTime: Date;
   closeTime?: Date;
   namespace: string;
@@ -265,7 +265,7 @@ export interface RunEnding {
 }
 
 export async function runEnding(client: Client, run: WorkflowRun): Promise<RunEnding> {
-  if (run.status === 'Running') {
+  if (run.status === 'RUNNING') {
     try {
       const status = await queryStatus(client, run.workflowId);
       return { outcome: 'running', reason: status.message, manualActions: status.manualActions };
@@ -292,7 +292,7 @@ export async function runEnding(client: Client, run: WorkflowRun): Promise<RunEn
     }
     if (error instanceof WorkflowFailedError) {
       const cause = error.cause?.message ?? error.message;
-      return { outcome: run.status.toLowerCase(), reason: cause, manualActions: [] };
+      return { outcome: run.status.toLowerCase().replace(/_/g, ' '), reason: cause, manualActions: [] };
     }
     throw error;
   }

@@ -38,7 +38,7 @@ export const statusCommand: Command<typeof options> = {
       }
       ctx.stderr.write(`the status query of ${run.workflowId} did not answer (is a worker running?)\n`);
     }
-    const last = (await listRuns(client, address, { canary: ref })).find((r) => r.status !== 'Running');
+    const last = (await listRuns(client, address, { canary: ref })).find((r) => r.status !== 'RUNNING');
     const ending = last && (await runEnding(client, last));
     const view: IdleView = {
       canary,

@@ -170,7 +170,8 @@ class Screen {
   private redraw(frame: string): void {
     // Move up over the previous frame and clear it, then draw the new one.
     // Lines are cut to the terminal's width, so that none wraps and the count stays right.
-    const width = (this.ctx.stdout.columns ?? 200) - 1;
+    const columns = this.ctx.stdout.columns;
+    const width = columns && columns >= 20 ? columns - 1 : Infinity;
     const cut = frame
       .split('\n')
       .map((line) => (line.length > width ? line.slice(0, width - 1) + '…' : line))

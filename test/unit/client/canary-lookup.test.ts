@@ -52,7 +52,7 @@ test('--rollout takes a workflow id, a revision prefix or "init"', () => {
     workflowId,
     runId: 'r',
     kind,
-    status: 'Completed',
+    status: 'COMPLETED',
     startTime: new Date(),
     namespace: 'test',
     name: 'podinfo',
