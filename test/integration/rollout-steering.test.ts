@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { kube } from '../support/cluster.ts';
+import { waitFor } from '../../stack/processes.ts';
 import { canaryEvents, readCanaryStatus } from '../support/canaries.ts';
 import { recordHistory } from '../support/histories.ts';
 import { setupScenario } from '../support/scenario.ts';
@@ -86,10 +87,11 @@ test('confirm-promotion: the analysis goes on in WaitingPromotion until a loadte
     const handle = await scenario.startRollout();
     await waitForStatus(handle, 'phase WaitingPromotion', (s) => s.phase === 'WaitingPromotion');
     const loadCalls = hooks.callsTo('/gate-promo/load').length;
-    await new Promise((r) => setTimeout(r, 1200));
-    assert.ok(
-      hooks.callsTo('/gate-promo/load').length > loadCalls,
-      'rollout hooks keep running while promotion waits',
+    // Under load a tick can take longer than its interval: wait for two more ticks, not a fixed time.
+    await waitFor(
+      'rollout hooks to keep running while promotion waits',
+      async () => hooks.callsTo('/gate-promo/load').length >= loadCalls + 2,
+      20_000,
     );
     assert.equal((await readCanaryStatus(ns, 'podinfo')).phase, 'WaitingPromotion');
     await openGate(hooks, '/gate/open', 'podinfo', ns);
