@@ -1,11 +1,12 @@
 // Starts, checks and stops the local stack: Temporal dev server, KWOK cluster, Prometheus and the pod
 // runner. Each component the user provides instead (TEMPORAL_ADDRESS, KUBECONFIG, PROMETHEUS_URL) is
 // left alone.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterHealthy, deleteCluster, startCluster } from './cluster.ts';
 import { stackEndpoints } from './endpoints.ts';
 import type { StackEndpoints } from './endpoints.ts';
+import { withStackLock } from './lock.ts';
 import { ProcessTable, waitFor } from './processes.ts';
 import { prometheusHealthy, startPrometheus } from './prometheus.ts';
 import { startTemporal, temporalHealthy } from './temporal.ts';
@@ -85,6 +86,11 @@ async function startPodRunner(processes: ProcessTable, endpoints: StackEndpoints
 
 /** Brings up every local component that is not already healthy; returns the ones it started. */
 export async function stackUp(endpoints: StackEndpoints = stackEndpoints()): Promise<Component[]> {
+  mkdirSync(endpoints.stateDir, { recursive: true });
+  return withStackLock(endpoints.stateDir, () => startMissing(endpoints));
+}
+
+async function startMissing(endpoints: StackEndpoints): Promise<Component[]> {
   const processes = new ProcessTable(endpoints.stateDir);
   const before = await stackStatus(endpoints);
   const toStart = before.filter((s) => !s.healthy && !s.external).map((s) => s.component);
@@ -112,6 +118,11 @@ export async function stackDown(
   components: Component[] = allComponents,
   endpoints: StackEndpoints = stackEndpoints(),
 ): Promise<void> {
+  mkdirSync(endpoints.stateDir, { recursive: true });
+  await withStackLock(endpoints.stateDir, () => stopComponents(components, endpoints));
+}
+
+async function stopComponents(components: Component[], endpoints: StackEndpoints): Promise<void> {
   const processes = new ProcessTable(endpoints.stateDir);
   if (components.includes('pod-runner') || components.includes('kubernetes'))
     await processes.stop('pod-runner');
