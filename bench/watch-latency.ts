@@ -33,6 +33,7 @@ const client = new Client({ connection, namespace: endpoints.temporalNamespace }
 const { apps, config } = kube();
 const activities = createKubernetesActivities(config);
 const latencies: number[] = [];
+let uid = '';
 try {
   await apps.createNamespacedDeployment({
     namespace: ns.name,
@@ -43,13 +44,14 @@ try {
     iterations: 2,
     webhooks: [{ name: 'gate', type: 'confirm-rollout', url: gate.url('/closed') }],
   });
-  await config.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({
+  const created = (await config.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({
     group: 'flagger.app',
     version: 'v1beta1',
     namespace: ns.name,
     plural: 'canaries',
     body: canary,
-  });
+  })) as { metadata: { uid: string } };
+  uid = created.metadata.uid;
   await waitFor(
     'initialization',
     async () => (await readCanaryStatus(ns.name, 'podinfo')).phase === 'Initialized',
@@ -67,7 +69,7 @@ try {
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
     const { revision } = await activities.currentRevision({ namespace: ns.name, target: 'podinfo' });
-    const handle = client.workflow.getHandle(rolloutWorkflowId(ns.name, 'podinfo', revision));
+    const handle = client.workflow.getHandle(rolloutWorkflowId(ns.name, 'podinfo', uid, revision));
     let startedAt = 0;
     await waitFor(
       `rollout of revision ${revision}`,

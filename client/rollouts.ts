@@ -45,6 +45,9 @@ async function startOnce<W extends CutoverWorkflow>(
     const handle = await client.workflow.start<W>(workflowType, {
       ...options,
       workflowId,
+      // A revision is rolled out once per canary: a closed rollout (even a rolled-back one) is not
+      // started again by a resync; a new revision of the target starts a new rollout, as in Flagger.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
     } as WorkflowStartOptions<W>);
     return { handle, started: true };
   } catch (error) {
@@ -62,7 +65,7 @@ export async function startRollout(
   return startOnce<typeof rolloutWorkflow>(
     client,
     'rolloutWorkflow',
-    rolloutWorkflowId(canary.namespace, canary.name, revision),
+    rolloutWorkflowId(canary.namespace, canary.name, canaryUid, revision),
     {
       taskQueue: input.taskQueue ?? defaultTaskQueue,
       args: [{ canary, canaryUid, revision, supersedes, options }],

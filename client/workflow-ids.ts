@@ -1,8 +1,17 @@
 // Workflow ids derived from the Canary and the revision, so a restarted or second watcher that
 // starts the same rollout again gets "already started" instead of a duplicate.
 
-export function rolloutWorkflowId(namespace: string, name: string, revision: string): string {
-  return `cutover/${namespace}/${name}/rollout/${revision}`;
+/**
+ * The canary's uid (its first 8 characters) ends the id: a Canary deleted and created again is a new
+ * canary whose rollouts start afresh, even of a revision rolled out (or rolled back) before.
+ */
+export function rolloutWorkflowId(
+  namespace: string,
+  name: string,
+  canaryUid: string,
+  revision: string,
+): string {
+  return `cutover/${namespace}/${name}/rollout/${revision}/${canaryUid.slice(0, 8)}`;
 }
 
 export function initializeWorkflowId(namespace: string, name: string, canaryUid: string): string {

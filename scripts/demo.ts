@@ -177,13 +177,13 @@ try {
       },
     },
   };
-  await custom.createNamespacedCustomObject({
+  const created = (await custom.createNamespacedCustomObject({
     group: 'flagger.app',
     version: 'v1beta1',
     namespace,
     plural: 'canaries',
     body: canary,
-  });
+  })) as { metadata: { uid: string } };
   await waitFor(
     'Canary test/podinfo to be Initialized',
     async () => {
@@ -248,7 +248,7 @@ try {
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
     );
     const { revision } = await kubernetes.currentRevision({ namespace, target: 'podinfo' });
-    const workflowId = rolloutWorkflowId(namespace, 'podinfo', revision);
+    const workflowId = rolloutWorkflowId(namespace, 'podinfo', created.metadata.uid, revision);
     rollouts.push({ title, workflowId });
     await waitFor(
       `the rollout of revision ${revision} to start`,

@@ -85,8 +85,8 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
   }
   if (revision === status.lastPromotedSpec) return { kind: 'up-to-date', revision };
 
-  const workflowId = rolloutWorkflowId(canary.namespace, canary.name, revision);
-  const supersedes = previousRollout(canary, status, workflowId, deps.lastStarted);
+  const workflowId = rolloutWorkflowId(canary.namespace, canary.name, ref.uid, revision);
+  const supersedes = previousRollout(canary, ref.uid, status, workflowId, deps.lastStarted);
   const { handle, started } = await startRollout(deps.client, { ...common, supersedes });
   if (started) deps.lastStarted?.set(`${canary.namespace}/${canary.name}`, handle.workflowId);
   return { kind: 'rollout', workflowId: handle.workflowId, started, revision, supersedes };
@@ -98,6 +98,7 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
  */
 function previousRollout(
   canary: ValidCanary,
+  canaryUid: string,
   status: CanaryStatusFields,
   workflowId: string,
   lastStarted: Map<string, string> | undefined,
@@ -106,7 +107,7 @@ function previousRollout(
   if (remembered && remembered !== workflowId) return remembered;
   const phase = status.phase;
   if (status.lastAppliedSpec && isCanaryPhase(phase) && isRolloutInProgress(phase)) {
-    const inProgress = rolloutWorkflowId(canary.namespace, canary.name, status.lastAppliedSpec);
+    const inProgress = rolloutWorkflowId(canary.namespace, canary.name, canaryUid, status.lastAppliedSpec);
     if (inProgress !== workflowId) return inProgress;
   }
   return undefined;

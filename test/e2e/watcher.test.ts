@@ -127,6 +127,23 @@ test('a failing version is rolled back by the watcher and the primary keeps serv
       assert.notEqual(await primaryMessage(ns), '--ui-message=broken');
       const target = await kube().apps.readNamespacedDeployment({ name: 'podinfo', namespace: ns });
       assert.equal(target.spec?.replicas, 0);
+      // An edit of the Canary makes the watcher look again: the rolled-back revision is not retried.
+      await kube()
+        .config.makeApiClient(k8s.CustomObjectsApi)
+        .patchNamespacedCustomObject(
+          {
+            group: 'flagger.app',
+            version: 'v1beta1',
+            namespace: ns,
+            plural: 'canaries',
+            name: 'podinfo',
+            body: { spec: { analysis: { threshold: 3 } } },
+          },
+          mergePatch,
+        );
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal((await rolloutsOf(ns)).length, 1, 'one rollout of the broken revision, not two');
+      assert.equal((await readCanaryStatus(ns, 'podinfo')).phase, 'Failed');
     },
   );
 });
@@ -205,9 +222,20 @@ test('two watchers at once start one workflow per revision', async () => {
       await waitForPhase(ns, ['Succeeded']);
       const revision = String((await readCanaryStatus(ns, 'podinfo')).lastPromotedSpec);
       const rollouts = await rolloutsOf(ns);
+      const uid = (
+        (await kube().config.makeApiClient(k8s.CustomObjectsApi).getNamespacedCustomObject({
+          group: 'flagger.app',
+          version: 'v1beta1',
+          namespace: ns,
+          plural: 'canaries',
+          name: 'podinfo',
+        })) as {
+          metadata: { uid: string };
+        }
+      ).metadata.uid;
       assert.deepEqual(
         rollouts.map((r) => r.workflowId),
-        [rolloutWorkflowId(ns, 'podinfo', revision)],
+        [rolloutWorkflowId(ns, 'podinfo', uid, revision)],
       );
     },
     2,

@@ -53,7 +53,7 @@ test(
       const handle = await scenario.startRollout();
       const result = await handle.result();
       assert.equal(result.outcome, 'promoted', result.reason);
-      const workflowId = rolloutWorkflowId(ns, 'podinfo', revision);
+      const workflowId = rolloutWorkflowId(ns, 'podinfo', scenario.uid, revision);
       assert.equal(handle.workflowId, workflowId);
       const { runId } = await handle.describe();
 
