@@ -67,6 +67,16 @@ const custom = config.makeApiClient(k8s.CustomObjectsApi);
 const autoscaling = config.makeApiClient(k8s.AutoscalingV2Api);
 const kubernetes = createKubernetesActivities(config);
 const children: ChildProcess[] = [];
+const canaryStatus = async (): Promise<{ phase?: string; lastAppliedSpec?: string }> => {
+  const object = (await custom.getNamespacedCustomObject({
+    group: 'flagger.app',
+    version: 'v1beta1',
+    namespace,
+    plural: 'canaries',
+    name: 'podinfo',
+  })) as { status?: { phase?: string; lastAppliedSpec?: string } };
+  return object.status ?? {};
+};
 const rollouts: { title: string; workflowId: string }[] = [];
 let exitCode = 0;
 
@@ -187,14 +197,7 @@ try {
   await waitFor(
     'Canary test/podinfo to be Initialized',
     async () => {
-      const object = (await custom.getNamespacedCustomObject({
-        group: 'flagger.app',
-        version: 'v1beta1',
-        namespace,
-        plural: 'canaries',
-        name: 'podinfo',
-      })) as { status?: { phase?: string } };
-      return object.status?.phase === 'Initialized';
+      return (await canaryStatus()).phase === 'Initialized';
     },
     120_000,
   );
@@ -253,14 +256,7 @@ try {
     await waitFor(
       `the rollout of revision ${revision} to start`,
       async () => {
-        const object = (await custom.getNamespacedCustomObject({
-          group: 'flagger.app',
-          version: 'v1beta1',
-          namespace,
-          plural: 'canaries',
-          name: 'podinfo',
-        })) as { status?: { lastAppliedSpec?: string } };
-        return object.status?.lastAppliedSpec === revision;
+        return (await canaryStatus()).lastAppliedSpec === revision;
       },
       30_000,
     );
