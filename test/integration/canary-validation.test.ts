@@ -148,6 +148,20 @@ test('each Canary Cutover cannot run gets a condition and a Warning event naming
   const result = (await handle.result()) as { outcome: string };
   await recordHistory('valid-beside-invalid', handle);
   assert.equal(result.outcome, 'promoted');
+  // A suspended Canary is left alone: no initialization, nothing generated.
+  await apps.createNamespacedDeployment({ namespace: ns, body: podinfoDeployment('paused', ns, 1) });
+  const paused = canaryObject('paused', ns, { interval: '300ms', iterations: 2 });
+  (paused.spec as Record<string, unknown>).suspend = true;
+  await custom.createNamespacedCustomObject({
+    group: 'flagger.app',
+    version: 'v1beta1',
+    namespace: ns,
+    plural: 'canaries',
+    body: paused,
+  });
+  assert.equal((await reconcileCanary(await stored('paused'), deps)).kind, 'suspended');
+  await assert.rejects(apps.readNamespacedDeployment({ name: 'paused-primary', namespace: ns }));
+
   // Reconciling again after the promotion starts nothing.
   assert.equal((await reconcileCanary(await stored('good'), deps)).kind, 'up-to-date');
 });
