@@ -37,6 +37,10 @@ export async function startTemporal(processes: ProcessTable, stateDir: string): 
     join(stateDir, 'temporal.db'),
     '--log-level',
     'warn',
+    // Timers here are often sub-second (tests run whole rollouts with such intervals); the default
+    // lets a short timer fire up to a second late.
+    '--dynamic-config-value',
+    'history.timerProcessorMaxTimeShift="50ms"',
   ];
   for (const [name, type] of Object.entries(cutoverSearchAttributes)) {
     args.push('--search-attribute', `${name}=${type}`);
