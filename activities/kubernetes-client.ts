@@ -1,23 +1,9 @@
 // How the Kubernetes activities reach the API server: one KubeConfig, the typed API clients made from
 // it, the two ways Cutover writes (server-side apply, precise patches) and one error boundary that
 // tells Temporal which failures a retry can fix.
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { fieldManager } from '../canary/naming.ts';
-
-/**
- * The KubeConfig of the worker: `KUBECONFIG` when set, else the in-cluster service account, else
- * `~/.kube/config`.
- */
-export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): k8s.KubeConfig {
-  const config = new k8s.KubeConfig();
-  if (env.KUBECONFIG) config.loadFromDefault();
-  else if (env.KUBERNETES_SERVICE_HOST) config.loadFromCluster();
-  else config.loadFromFile(join(homedir(), '.kube', 'config'));
-  return config;
-}
 
 export interface KubeClients {
   core: k8s.CoreV1Api;
@@ -61,6 +47,16 @@ export async function serverSideApply<T extends k8s.KubernetesObject>(
 
 function describe(object: k8s.KubernetesObject): string {
   return `${object.kind ?? 'object'} ${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+}
+
+/** A Secret's data as text: the API serves each value base64-encoded. */
+export function secretText(secret: Pick<k8s.V1Secret, 'data'>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(secret.data ?? {}).map(([key, value]) => [
+      key,
+      Buffer.from(value, 'base64').toString('utf8'),
+    ]),
+  );
 }
 
 /** A typed object from the client as plain JSON, the way the API served it (Dates as RFC 3339 text). */

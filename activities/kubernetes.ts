@@ -45,7 +45,6 @@ import {
 export type { CanaryRef } from '../resources/owner.ts';
 export type { ServiceSettings } from '../resources/services.ts';
 export type { DeploymentReadiness } from '../resources/deployment-readiness.ts';
-export { loadKubeConfig } from './kubernetes-client.ts';
 
 /** What the generated objects are made from: the Canary and the parts of its spec they need. */
 export interface CanaryObjectsInput {

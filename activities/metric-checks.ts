@@ -10,6 +10,7 @@ import { renderQueryTemplate } from '../analysis/query-template.ts';
 import type { RenderedQuery } from '../analysis/query-template.ts';
 import { metricTemplateSchema } from '../canary/spec.ts';
 import type { MetricCheck } from '../canary/validate.ts';
+import { isNotFound, secretText } from './kubernetes-client.ts';
 import { queryPrometheus } from './prometheus.ts';
 import type { PrometheusQueryInput } from './prometheus.ts';
 
@@ -29,10 +30,6 @@ export interface CheckMetricResult extends MetricCheckVerdict {
 interface Deps {
   kubeconfig: k8s.KubeConfig;
   defaultPrometheusUrl: string;
-}
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof k8s.ApiException && error.code === 404;
 }
 
 export function createMetricActivities(deps: Deps) {
@@ -83,9 +80,7 @@ export function createMetricActivities(deps: Deps) {
     const secretName = provider.secretRef?.name;
     if (secretName) {
       const secret = await core.readNamespacedSecret({ name: secretName, namespace: ref.namespace });
-      const data = Object.fromEntries(
-        Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-      );
+      const data = secretText(secret);
       if (data.token) target.bearerToken = data.token;
       else if (data.username && data.password)
         target.basicAuth = { username: data.username, password: data.password };

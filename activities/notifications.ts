@@ -3,6 +3,7 @@
 import * as k8s from '@kubernetes/client-node';
 import axios from 'axios';
 import { alertProviderSchema } from '../canary/spec.ts';
+import { secretText } from './kubernetes-client.ts';
 import type { ResolvedAlert } from '../canary/validate.ts';
 
 export type AlertSeverity = 'info' | 'warn' | 'error';
@@ -108,8 +109,7 @@ export function createNotificationActivities(deps: { kubeconfig: k8s.KubeConfig 
     let address = provider.address;
     if (provider.secretRef?.name) {
       const secret = await core.readNamespacedSecret({ name: provider.secretRef.name, namespace });
-      const encoded = secret.data?.address;
-      if (encoded) address = Buffer.from(encoded, 'base64').toString('utf8');
+      address = secretText(secret).address ?? address;
     }
     if (!address)
       throw new Error(

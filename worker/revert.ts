@@ -2,15 +2,12 @@
 // target scaled back up (to the primary's replicas), and a taken-over apex Service given back its own
 // selector and ports. Garbage collection then removes what Cutover generated.
 import * as k8s from '@kubernetes/client-node';
+import { isNotFound } from '../activities/kubernetes-client.ts';
 import { apexServiceName, primaryName } from '../canary/naming.ts';
 import { apexBeforeTakeoverAnnotation } from '../resources/services.ts';
 import type { CanaryObject } from './watcher.ts';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-
-function notFound(error: unknown): boolean {
-  return error instanceof k8s.ApiException && error.code === 404;
-}
 
 export interface RevertResult {
   targetReplicas?: number;
@@ -41,7 +38,7 @@ export async function revertCanary(
     );
     targetReplicas = replicas;
   } catch (error) {
-    if (!notFound(error)) throw error;
+    if (!isNotFound(error)) throw error;
   }
 
   const service = (canary.spec as { service?: { name?: string } } | undefined)?.service;
