@@ -11,22 +11,10 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import axios, { AxiosError } from 'axios';
+import type { WebhookPayload } from '../canary/webhook-payload.ts';
 
-/** The JSON body Flagger POSTs; `checksum` identifies the revision. */
-export interface WebhookPayload {
-  name: string;
-  namespace: string;
-  /** The Canary phase, e.g. `Progressing`, `Succeeded`, `Failed`. */
-  phase: string;
-  checksum: string;
-  metadata?: Record<string, string>;
-  /** `event` hooks only. */
-  eventMessage?: string;
-  /** `event` hooks only: `Normal` or `Warning`. */
-  eventType?: string;
-  /** `event` hooks only: Unix milliseconds, as a string. */
-  timestamp?: string;
-}
+export type { WebhookPayload } from '../canary/webhook-payload.ts';
+export { eventWebhookPayload } from '../canary/webhook-payload.ts';
 
 export interface CallWebhookInput {
   url: string;
@@ -120,25 +108,6 @@ export async function callWebhook(input: CallWebhookInput): Promise<WebhookResul
     const backoff = Math.min((input.retryBackoffMs ?? defaultBackoffMs) * 2 ** (attempts - 1), maxBackoffMs);
     await sleep(backoff);
   }
-}
-
-/** The payload of an `event` hook: the event's text and type, stamped at `at` (Unix ms). */
-export function eventWebhookPayload(input: {
-  name: string;
-  namespace: string;
-  phase: string;
-  checksum: string;
-  metadata?: Record<string, string>;
-  eventMessage: string;
-  eventType: 'Normal' | 'Warning';
-  at: number;
-}): WebhookPayload {
-  const { at, metadata, ...rest } = input;
-  return {
-    ...rest,
-    ...(metadata && Object.keys(metadata).length > 0 ? { metadata } : {}),
-    timestamp: String(Math.trunc(at)),
-  };
 }
 
 type Attempt =

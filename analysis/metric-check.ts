@@ -86,25 +86,6 @@ export function evaluateMetricCheck(input: MetricCheckInput): MetricCheckVerdict
   };
 }
 
-/**
- * The range a metric is checked against. `thresholdRange` wins; the deprecated `threshold` is a
- * minimum for `request-success-rate` and a maximum for everything else, as in Flagger. Neither set:
- * no bounds (the Canary validation is the place to reject that).
- */
-export function effectiveThresholdRange(metric: {
-  name: string;
-  source?: MetricSource;
-  thresholdRange?: ThresholdRange;
-  threshold?: number;
-}): ThresholdRange {
-  if (metric.thresholdRange) return metric.thresholdRange;
-  if (metric.threshold === undefined) return {};
-  const source = metric.source ?? (isBuiltinMetric(metric.name) ? 'builtin' : 'template');
-  return source === 'builtin' && metric.name === 'request-success-rate'
-    ? { min: metric.threshold }
-    : { max: metric.threshold };
-}
-
 function describe(
   builtin: string | undefined,
   name: string,

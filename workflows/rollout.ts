@@ -15,6 +15,7 @@ import {
 import { decideIteration, preRolloutOutcome } from '../analysis/iteration.ts';
 import type { AnalysisState, IterationOutcome } from '../analysis/iteration.ts';
 import { primaryName } from '../canary/naming.ts';
+import { eventWebhookPayload } from '../canary/webhook-payload.ts';
 import { CanaryPhase } from '../canary/status.ts';
 import type { ResolvedWebhook, ValidCanary } from '../canary/validate.ts';
 import { handover, kubernetes, metrics, notifications, readinessWaits, webhooks } from './activities.ts';
@@ -131,12 +132,12 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
           timeoutMs: hook.timeoutMs,
           retries: hook.retries,
           disableTLS: hook.disableTLS,
-          payload: {
+          payload: eventWebhookPayload({
             ...payload(hook),
             eventMessage: event.message,
             eventType: event.type,
-            timestamp: String(new Date().getTime()),
-          },
+            at: new Date().getTime(),
+          }),
         });
       }
     }

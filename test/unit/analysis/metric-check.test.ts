@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { effectiveThresholdRange, evaluateMetricCheck } from '../../../analysis/metric-check.ts';
+import { evaluateMetricCheck } from '../../../analysis/metric-check.ts';
 
 const canary = { name: 'podinfo', namespace: 'test', target: 'podinfo' };
 
@@ -135,20 +135,5 @@ describe('evaluateMetricCheck', () => {
     });
     assert.equal(verdict.passed, false);
     assert.equal(verdict.message, 'Metric query failed for error-rate: bad_data: parse error at char 3');
-  });
-});
-
-describe('effectiveThresholdRange', () => {
-  it('reads the deprecated threshold as min for the success rate and max for the rest', () => {
-    assert.deepEqual(effectiveThresholdRange({ name: 'request-success-rate', threshold: 99 }), { min: 99 });
-    assert.deepEqual(effectiveThresholdRange({ name: 'request-duration', threshold: 500 }), { max: 500 });
-    assert.deepEqual(effectiveThresholdRange({ name: 'error-rate', threshold: 1 }), { max: 1 });
-  });
-
-  it('prefers thresholdRange over threshold', () => {
-    assert.deepEqual(
-      effectiveThresholdRange({ name: 'request-success-rate', threshold: 99, thresholdRange: { min: 90 } }),
-      { min: 90 },
-    );
   });
 });
