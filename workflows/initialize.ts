@@ -3,7 +3,8 @@
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { primaryName } from '../canary/naming.ts';
 import { CanaryPhase } from '../canary/status.ts';
-import { kubernetes, readinessWaits } from './activities.ts';
+import { kubernetes } from './activities.ts';
+import { waitForReadySlice } from './readiness.ts';
 import type { InitializeInput, InitializeResult } from './messages.ts';
 import { rolloutSearchAttributes } from './search-attributes.ts';
 
@@ -28,15 +29,15 @@ export async function initializeCanaryWorkflow(input: InitializeInput): Promise<
   const pollMs = input.options?.readinessPollMs ?? 250;
   const deadline = new Date().getTime() + canary.progressDeadlineSeconds * 1_000;
   for (;;) {
-    const readiness = await readinessWaits.waitForDeploymentReady({
+    const readiness = await waitForReadySlice({
       namespace: ns,
       name: primary,
       readyThresholdPercent: canary.analysis.primaryReadyThreshold,
-      maxWaitMs: Math.max(0, Math.min(deadline - new Date().getTime(), 5_000)),
+      deadline,
       pollMs,
     });
     if (readiness.ready) break;
-    if (readiness.progressDeadlineExceeded || new Date().getTime() >= deadline) {
+    if (readiness.deadlinePassed) {
       const reason = `Initialization of ${canary.name}.${ns} failed: ${primary}.${ns} ${readiness.message}`;
       await kubernetes.reportProgress({
         canary: ref,

@@ -18,7 +18,8 @@ import { primaryName } from '../canary/naming.ts';
 import { eventWebhookPayload } from '../canary/webhook-payload.ts';
 import { CanaryPhase } from '../canary/status.ts';
 import type { ResolvedWebhook, ValidCanary } from '../canary/validate.ts';
-import { handover, kubernetes, metrics, notifications, readinessWaits, webhooks } from './activities.ts';
+import { handover, kubernetes, metrics, notifications, webhooks } from './activities.ts';
+import { waitForReadySlice } from './readiness.ts';
 import { abortSignal, promoteSignal, statusQuery, supersedeSignal } from './messages.ts';
 import type {
   HookStatus,
@@ -272,19 +273,17 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     const pollMs = input.options?.readinessPollMs ?? 250;
     const deadline = new Date().getTime() + canary.progressDeadlineSeconds * 1_000;
     for (;;) {
-      // Slices of a few seconds keep an abort or a newer revision from waiting on a long activity.
-      const sliceMs = Math.max(0, Math.min(deadline - new Date().getTime(), 5_000));
       wait = { what: `${name}.${ns} readiness`, until: new Date(deadline).toISOString() };
-      const readiness = await readinessWaits.waitForDeploymentReady({
+      const readiness = await waitForReadySlice({
         namespace: ns,
         name,
         readyThresholdPercent,
-        maxWaitMs: sliceMs,
+        deadline,
         pollMs,
       });
       wait = undefined;
       if (readiness.ready) return;
-      if (readiness.progressDeadlineExceeded || new Date().getTime() >= deadline) {
+      if (readiness.deadlinePassed) {
         const reason = `Canary failed! ${name}.${ns} progress deadline exceeded: ${readiness.message}`;
         if (onDeadline === 'rollback') await rollBack([{ type: 'Warning', message: reason }], 'failed');
         // The primary missed its deadline after promotion: nothing to roll back to, so say it loudly.
