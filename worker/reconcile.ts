@@ -83,7 +83,12 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
     const { handle, started } = await startInitialization(deps.client, common);
     return { kind: 'initializing', workflowId: handle.workflowId, started, revision };
   }
-  if (revision === status.lastPromotedSpec) return { kind: 'up-to-date', revision };
+  // The promoted revision, or one whose rollout already reported (running, or ended): nothing to start.
+  // Checked here rather than left to Temporal's duplicate-id rejection, because every scale and status
+  // write the rollout itself makes brings the watcher back to this canary.
+  if (revision === status.lastPromotedSpec || revision === status.lastAppliedSpec) {
+    return { kind: 'up-to-date', revision };
+  }
 
   const workflowId = rolloutWorkflowId(canary.namespace, canary.name, ref.uid, revision);
   const supersedes = previousRollout(canary, ref.uid, status, workflowId, deps.lastStarted);
