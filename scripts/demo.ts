@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyCrds } from '../client/crds.ts';
 import { temporalUiLink } from '../client/format.ts';
@@ -14,7 +14,7 @@ import { rolloutWorkflowId } from '../client/workflow-ids.ts';
 import { createKubernetesActivities } from '../activities/kubernetes.ts';
 import { kubeClient } from '../stack/cluster.ts';
 import { stackEndpoints } from '../stack/endpoints.ts';
-import type { ServiceMap } from '../stack/pod-runner.ts';
+import { readServiceMap } from '../stack/pod-runner.ts';
 import { waitFor } from '../stack/processes.ts';
 import { stackDown, stackUp } from '../stack/stack.ts';
 import { repoRoot, toolPath } from '../stack/tools.ts';
@@ -201,13 +201,13 @@ try {
     },
     120_000,
   );
-  const serviceMap = (): ServiceMap => JSON.parse(readFileSync(endpoints.servicesFile, 'utf8')) as ServiceMap;
   await waitFor(
     'the canary Service to have a local address',
-    async () => Boolean(serviceMap()[`podinfo-canary.${namespace}`]?.http),
+    async () => Boolean(readServiceMap(endpoints.servicesFile)[`podinfo-canary.${namespace}`]?.http),
     30_000,
   );
-  const canaryAddress = serviceMap()[`podinfo-canary.${namespace}`]?.http?.address ?? '';
+  const canaryAddress =
+    readServiceMap(endpoints.servicesFile)[`podinfo-canary.${namespace}`]?.http?.address ?? '';
   step(
     `initialized: podinfo-primary serves production; Services podinfo, podinfo-primary, podinfo-canary created.\n` +
       `  The canary Service is reachable locally at ${canaryAddress}; the hooks send their traffic there.`,

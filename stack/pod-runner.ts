@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { expandVariables, localCommand, podinfoImage } from './pod-process.ts';
@@ -32,6 +32,15 @@ export interface ServiceMapEntry {
 
 /** The file the pod runner writes: `<service>.<namespace>` → port name (or number) → entry. */
 export type ServiceMap = Record<string, Record<string, ServiceMapEntry>>;
+
+/** The map as last written (empty before the pod runner's first write). */
+export function readServiceMap(servicesFile: string): ServiceMap {
+  try {
+    return JSON.parse(readFileSync(servicesFile, 'utf8')) as ServiceMap;
+  } catch {
+    return {};
+  }
+}
 
 const images: LocalImage[] = [podinfoImage];
 

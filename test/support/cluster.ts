@@ -1,8 +1,8 @@
 // Test helpers for the real local cluster: API clients, a namespace per test, readiness waits.
 import * as k8s from '@kubernetes/client-node';
-import { readFileSync } from 'node:fs';
 import { kubeClient } from '../../stack/cluster.ts';
 import { stackEndpoints } from '../../stack/endpoints.ts';
+import { readServiceMap as readServiceMapFile } from '../../stack/pod-runner.ts';
 import type { ServiceMap } from '../../stack/pod-runner.ts';
 import { waitFor } from '../../stack/processes.ts';
 
@@ -92,11 +92,7 @@ export async function waitForDeploymentAvailable(
 }
 
 export function readServiceMap(): ServiceMap {
-  try {
-    return JSON.parse(readFileSync(endpoints.servicesFile, 'utf8')) as ServiceMap;
-  } catch {
-    return {};
-  }
+  return readServiceMapFile(endpoints.servicesFile);
 }
 
 /** Waits until the pod runner serves `count` ready endpoints for a Service port; returns its entry. */
