@@ -6,16 +6,23 @@ import { after, before, test } from 'node:test';
 import { endpoints, kube } from '../support/cluster.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startLoad } from '../support/load.ts';
+import { canaryMetricsReady } from '../support/prometheus.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+import type { WebhookReceiver } from '../support/webhook-receiver.ts';
 import { setupScenario } from '../support/scenario.ts';
 import { startTestWorker } from '../support/worker.ts';
 import type { TestWorker } from '../support/worker.ts';
 
 let worker: TestWorker;
+let hooks: WebhookReceiver;
 
 before(async () => {
   worker = await startTestWorker('template');
+  hooks = await startWebhookReceiver();
+  hooks.handle('/metrics-ready', canaryMetricsReady);
 });
 after(async () => {
+  await hooks.close();
   await worker.stop();
 });
 
@@ -58,6 +65,11 @@ test('a MetricTemplate query with templateVariables runs against Prometheus with
         thresholdRange: { min: 1 },
         interval: '30s',
       },
+    ],
+    // The acceptance hook waits for the first scrape of the green pods, so no tick judges a scrape
+    // that has not happened yet.
+    webhooks: [
+      { name: 'acceptance-test', type: 'pre-rollout', url: hooks.url('/metrics-ready'), timeout: '25s' },
     ],
   });
   const ns = scenario.namespace;
