@@ -4,14 +4,14 @@
 # npm registry, Debian and the Go module proxy.
 #
 #   CUTOVER_CACHE   cache root (default ~/.cache/cutover)
-#   CUTOVER_TOOLS   comma list to install (default: all) — node,temporal,etcd,kwok,kubernetes,podinfo,loadtester,debian
+#   CUTOVER_TOOLS   comma list to install (default: all) — node,temporal,etcd,kwok,kubernetes,podinfo,loadtester,helm,debian
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
 cache="${CUTOVER_CACHE:-$HOME/.cache/cutover}"
-tools="${CUTOVER_TOOLS:-node,debian,temporal,etcd,kwok,podinfo,kubernetes,loadtester}"
+tools="${CUTOVER_TOOLS:-node,debian,temporal,etcd,kwok,podinfo,kubernetes,loadtester,helm}"
 mkdir -p "$cache"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export CGO_ENABLED="${CGO_ENABLED:-0}"
@@ -69,6 +69,8 @@ install_kwok() {
 
 install_podinfo() { go_install podinfo "$PODINFO_VERSION" "github.com/stefanprodan/podinfo/cmd/podinfo@$PODINFO_VERSION" podinfo; }
 
+install_helm() { go_install helm "$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" helm; }
+
 install_loadtester() { go_install loadtester "$FLAGGER_VERSION" "github.com/fluxcd/flagger/cmd/loadtester@$FLAGGER_VERSION" loadtester; }
 
 install_etcd() {
@@ -95,8 +97,20 @@ GO
     go build -ldflags='-s -w' -o "$dir/bin/etcd" .)
 }
 
+# The version stamps that Kubernetes' own build (hack/lib/version.sh) sets, so that `kubectl version`,
+# /version and tools that check the server version (Flagger, Helm) see v1.34.4, not v0.0.0-master.
+kubernetes_version_ldflags() {
+  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
+  local pkg flags=""
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  echo "$flags"
+}
+
 install_kubernetes() {
-  local dir="$cache/kubernetes/$KUBERNETES_VERSION"
+  local dir="$cache/kubernetes/$KUBERNETES_VERSION-$KUBERNETES_BUILD"
   local bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
   if have "$dir/bin" "${bins[@]}"; then log "kubernetes: $KUBERNETES_VERSION cached"; return; fi
   log "kubernetes: building ${bins[*]} $KUBERNETES_VERSION from the k8s.io/kubernetes module (cold: 15-30 min on 2 cores)"
@@ -123,12 +137,12 @@ install_kubernetes() {
     for b in "${bins[@]}"; do go get "k8s.io/kubernetes/cmd/$b@$KUBERNETES_VERSION" >/dev/null 2>&1 || true; done &&
     for b in "${bins[@]}"; do
       log "kubernetes: go build $b"
-      go build -ldflags='-s -w' -o "$dir/bin/$b" "k8s.io/kubernetes/cmd/$b"
+      go build -ldflags="-s -w $(kubernetes_version_ldflags)" -o "$dir/bin/$b" "k8s.io/kubernetes/cmd/$b"
     done)
 }
 
 start=$(date +%s)
-for t in node debian temporal etcd kwok podinfo kubernetes loadtester; do
+for t in node debian temporal etcd kwok podinfo kubernetes loadtester helm; do
   if want "$t"; then "install_$t"; fi
 done
 log "done in $(( $(date +%s) - start ))s; cache: $cache"

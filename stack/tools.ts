@@ -33,19 +33,29 @@ export type ToolName =
   | 'podinfo'
   | 'prometheus'
   | 'hey'
-  | 'loadtester';
+  | 'loadtester'
+  | 'helm';
 
-const cacheLayout: Record<ToolName, { dir: string; versionKey: string } | undefined> = {
+/** Where a tool sits in the cache: `<dir>/<version>[-<build>]/bin`; the build number changes when the way
+ * a tool is built changes without its version changing (see scripts/versions.env). */
+interface CacheLayout {
+  dir: string;
+  versionKey: string;
+  buildKey?: string;
+}
+
+const cacheLayout: Record<ToolName, CacheLayout | undefined> = {
   temporal: { dir: 'temporal', versionKey: 'TEMPORAL_CLI_VERSION' },
   etcd: { dir: 'etcd', versionKey: 'ETCD_VERSION' },
-  'kube-apiserver': { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
-  'kube-controller-manager': { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
-  'kube-scheduler': { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
-  kubectl: { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION' },
+  'kube-apiserver': { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION', buildKey: 'KUBERNETES_BUILD' },
+  'kube-controller-manager': { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION', buildKey: 'KUBERNETES_BUILD' },
+  'kube-scheduler': { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION', buildKey: 'KUBERNETES_BUILD' },
+  kubectl: { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION', buildKey: 'KUBERNETES_BUILD' },
   kwok: { dir: 'kwok', versionKey: 'KWOK_VERSION' },
   kwokctl: { dir: 'kwok', versionKey: 'KWOK_VERSION' },
   podinfo: { dir: 'podinfo', versionKey: 'PODINFO_VERSION' },
   loadtester: { dir: 'loadtester', versionKey: 'FLAGGER_VERSION' },
+  helm: { dir: 'helm', versionKey: 'HELM_VERSION' },
   prometheus: undefined,
   hey: undefined,
 };
@@ -62,8 +72,10 @@ function onPath(name: string): string | undefined {
 export function toolPath(name: ToolName): string {
   const layout = cacheLayout[name];
   if (layout) {
-    const version = readVersions()[layout.versionKey];
-    const cached = join(cacheDir(), layout.dir, version ?? 'unknown', 'bin', name);
+    const versions = readVersions();
+    const version = versions[layout.versionKey] ?? 'unknown';
+    const build = layout.buildKey ? versions[layout.buildKey] : undefined;
+    const cached = join(cacheDir(), layout.dir, build ? `${version}-${build}` : version, 'bin', name);
     if (existsSync(cached)) return cached;
   }
   const found = onPath(name);
