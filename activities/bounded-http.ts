@@ -113,15 +113,22 @@ export class OutboundCallError extends Error {
   readonly kind: OutboundFailureKind;
   /** Whether trying again may help (a timeout or a refused connection may; a denied address will not). */
   readonly retryable: boolean;
+  /** The URL called, redacted. */
+  readonly destination: string;
+  /** What went wrong, without the URL: for callers that name the destination their own way. */
+  readonly reason: string;
   readonly code?: string;
 
   constructor(
     kind: OutboundFailureKind,
-    message: string,
+    destination: string,
+    reason: string,
     options: { retryable: boolean; code?: string; cause?: unknown },
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(`${destination}: ${reason}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
+    this.destination = destination;
+    this.reason = reason;
     this.retryable = options.retryable;
     if (options.code !== undefined) this.code = options.code;
   }
@@ -142,7 +149,7 @@ export async function boundedRequest(request: BoundedRequest): Promise<BoundedRe
   const policy = request.policy ?? defaultDestinationPolicy;
   const rules = compilePolicy(policy);
   const denial = rules.checkHost(url.hostname);
-  if (denial) throw new OutboundCallError('denied', `${shown}: ${denial}`, { retryable: false });
+  if (denial) throw new OutboundCallError('denied', shown, denial, { retryable: false });
 
   const deadline = AbortSignal.timeout(request.timeoutMs);
   const outer = request.signal ?? activityCancellationSignal();
@@ -188,7 +195,8 @@ export async function boundedRequest(request: BoundedRequest): Promise<BoundedRe
       stream.destroy();
       throw new OutboundCallError(
         'redirect',
-        `${shown} answered HTTP ${status}, a redirect to ${redactUrl(new URL(headers.location, url))}; ` +
+        shown,
+        `answered HTTP ${status}, a redirect to ${redactUrl(new URL(headers.location, url))}; ` +
           `redirects are not followed${sameHost ? ' to another host' : ''}: use the final address`,
         { retryable: false },
       );
@@ -213,12 +221,11 @@ export function parseHttpUrl(address: string | URL): URL {
   try {
     url = typeof address === 'string' ? new URL(address) : new URL(address.href);
   } catch {
-    throw new OutboundCallError('invalid-url', `"${redactUrl(String(address))}" is not a valid URL`, {
-      retryable: false,
-    });
+    const shown = redactUrl(String(address));
+    throw new OutboundCallError('invalid-url', `"${shown}"`, 'is not a valid URL', { retryable: false });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new OutboundCallError('invalid-url', `"${redactUrl(url)}" must be an http or https URL`, {
+    throw new OutboundCallError('invalid-url', `"${redactUrl(url)}"`, 'must be an http or https URL', {
       retryable: false,
     });
   }
@@ -253,7 +260,8 @@ async function readCapped(
       if (request.overflow === 'error') {
         throw new OutboundCallError(
           'too-large',
-          `${shown} answered with more than ${formatBytes(request.maxResponseBytes)}; the rest was not read`,
+          shown,
+          `answered with more than ${formatBytes(request.maxResponseBytes)}; the rest was not read`,
           { retryable: false },
         );
       }
@@ -278,32 +286,33 @@ function classify(
   if (denied) {
     return new OutboundCallError(
       denied.message.startsWith('redirected') ? 'redirect' : 'denied',
-      `${shown}: ${denied.message}`,
+      shown,
+      denied.message,
       { retryable: false, cause: error },
     );
   }
   if (deadline.aborted) {
-    return new OutboundCallError('timeout', `${shown}: no complete answer within ${request.timeoutMs}ms`, {
+    return new OutboundCallError('timeout', shown, `no complete answer within ${request.timeoutMs}ms`, {
       retryable: true,
       cause: error,
     });
   }
   if (outer?.aborted) {
-    return new OutboundCallError('cancelled', `${shown}: the call was cancelled`, {
+    return new OutboundCallError('cancelled', shown, 'the call was cancelled', {
       retryable: false,
       cause: error,
     });
   }
   const code = errorCode(error);
   if (code === 'ERR_FR_TOO_MANY_REDIRECTS') {
-    return new OutboundCallError('redirect', `${shown}: more than 3 redirects`, { retryable: false, code });
+    return new OutboundCallError('redirect', shown, 'more than 3 redirects', { retryable: false, code });
   }
   const message = error instanceof Error ? error.message : String(error);
   const text = code && !message.includes(code) ? `${code} ${message}` : message;
   if (code && permanentTlsCodes.has(code)) {
-    return new OutboundCallError('tls', `${shown}: ${text}`, { retryable: false, code, cause: error });
+    return new OutboundCallError('tls', shown, text, { retryable: false, code, cause: error });
   }
-  return new OutboundCallError('network', `${shown}: ${text}`, {
+  return new OutboundCallError('network', shown, text, {
     retryable: true,
     ...(code ? { code } : {}),
     cause: error,
@@ -437,8 +446,6 @@ export function compilePolicy(policy: DestinationPolicy): CompiledPolicy {
   const deny = compileEntries(policy.deny ?? []);
   const allow = compileEntries(policy.allow ?? []);
   const defaults = compileEntries(defaultDeniedDestinations);
-  const hint =
-    'link-local and cloud-metadata addresses are denied by default; list the address in the outbound allow list to call it';
 
   /** Undefined when allowed, else the reason. */
   const judge = (host: string, address: string | undefined): string | undefined => {
@@ -448,7 +455,7 @@ export function compilePolicy(policy: DestinationPolicy): CompiledPolicy {
     if (nameMatches(allow, host) || (address !== undefined && addressMatches(allow, address)))
       return undefined;
     if (nameMatches(defaults, host) || (address !== undefined && addressMatches(defaults, address)))
-      return `${subject} is a link-local or cloud-metadata address: ${hint}`;
+      return `${subject} is a link-local or cloud-metadata address, denied by default: add it to the outbound allow list to call it`;
     if (allow.size > 0) {
       // With an allow list, a name that is not listed must resolve to a listed address.
       if (address === undefined) return 'pending';

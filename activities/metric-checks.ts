@@ -8,8 +8,10 @@ import { evaluateMetricCheck } from '../analysis/metric-check.ts';
 import type { MetricCheckVerdict, NoDataPolicy } from '../analysis/metric-check.ts';
 import { renderQueryTemplate } from '../analysis/query-template.ts';
 import type { RenderedQuery } from '../analysis/query-template.ts';
+import { quoteForMessage, redactUrl } from '../canary/redact.ts';
 import { metricTemplateSchema } from '../canary/spec.ts';
 import type { MetricCheck } from '../canary/validate.ts';
+import type { DestinationPolicy } from './bounded-http.ts';
 import { isNotFound, secretText } from './kubernetes-client.ts';
 import { queryPrometheus } from './prometheus.ts';
 import type { PrometheusQueryInput } from './prometheus.ts';
@@ -30,6 +32,8 @@ export interface CheckMetricResult extends MetricCheckVerdict {
 interface Deps {
   kubeconfig: k8s.KubeConfig;
   defaultPrometheusUrl: string;
+  /** Where queries may go (the worker's outbound allow/deny list). Default: not link-local or metadata. */
+  outboundPolicy?: DestinationPolicy;
 }
 
 export function createMetricActivities(deps: Deps) {
@@ -79,7 +83,16 @@ export function createMetricActivities(deps: Deps) {
     };
     const secretName = provider.secretRef?.name;
     if (secretName) {
-      const secret = await core.readNamespacedSecret({ name: secretName, namespace: ref.namespace });
+      let secret: k8s.V1Secret;
+      try {
+        secret = await core.readNamespacedSecret({ name: secretName, namespace: ref.namespace });
+      } catch (error) {
+        if (isNotFound(error)) {
+          const text = `Secret ${ref.namespace}/${secretName} of MetricTemplate ${ref.namespace}/${ref.name} not found: create it, or fix spec.provider.secretRef of the template`;
+          return { query: { ok: false, error: text }, target: { address: '' } };
+        }
+        throw error;
+      }
       const data = secretText(secret);
       if (data.token) target.bearerToken = data.token;
       else if (data.username && data.password)
@@ -101,20 +114,29 @@ export function createMetricActivities(deps: Deps) {
     const { metric } = input;
     const model = { ...input.canary, interval: metric.interval };
     const defaultTarget = { address: input.prometheusUrl ?? deps.defaultPrometheusUrl };
-    const { query, target } =
+    const { query, target }: { query: RenderedQuery; target: Omit<PrometheusQueryInput, 'query'> } =
       metric.source === 'template'
         ? await templateQuery(input, metric)
         : metric.source === 'builtin'
           ? { query: builtinQuery(metric.builtin, model), target: defaultTarget }
           : { query: renderQueryTemplate(metric.query, model), target: defaultTarget };
     if (!query.ok) return { name: metric.name, passed: false, message: query.error };
-    const result = await queryPrometheus({ ...target, query: query.query }).catch((error: unknown) => {
-      // Unreachable Prometheus: Temporal retries; after the last attempt the workflow counts a failed check.
-      throw ApplicationFailure.retryable(
-        `Prometheus ${target.address} unavailable: ${error instanceof Error ? error.message : String(error)}`,
-        'PrometheusUnavailable',
-      );
-    });
+    const policy = deps.outboundPolicy ? { policy: deps.outboundPolicy } : {};
+    const result = await queryPrometheus({ ...target, ...policy, query: query.query }).catch(
+      (error: unknown) => {
+        // Unreachable Prometheus: Temporal retries; after the last attempt the workflow counts a failed check.
+        // The address may come from a Secret with user:password in it, and goes into the history: redact.
+        const secrets = [target.bearerToken, target.basicAuth?.password];
+        const reason = quoteForMessage(error instanceof Error ? error.message : String(error), {
+          secrets,
+          max: 512,
+        });
+        throw ApplicationFailure.retryable(
+          `Prometheus ${redactUrl(target.address)} unavailable: ${reason}`,
+          'PrometheusUnavailable',
+        );
+      },
+    );
     // evaluateMetricCheck converts builtin values (request-duration: seconds → ms) itself.
     const verdict = evaluateMetricCheck({
       name: metric.name,

@@ -2,9 +2,10 @@
 // Prometheus rejects, is a RESULT the workflow turns into a failed check; only an unreachable or
 // failing Prometheus throws, so that Temporal retries the activity.
 
-import https from 'node:https';
-import axios, { AxiosError } from 'axios';
+import { quoteForMessage, redactUrl } from '../canary/redact.ts';
 import type { MetricQueryResult } from '../analysis/metric-check.ts';
+import { OutboundCallError, boundedRequest, prometheusMaxResponseBytes } from './bounded-http.ts';
+import type { DestinationPolicy } from './bounded-http.ts';
 
 export type { MetricQueryResult } from '../analysis/metric-check.ts';
 
@@ -13,7 +14,7 @@ export interface PrometheusQueryInput {
   address: string;
   /** PromQL; runs of whitespace are collapsed to one space, as Flagger does. */
   query: string;
-  /** Default 5000, Flagger's. */
+  /** The whole exchange, body included. Default 5000, Flagger's. */
   timeoutMs?: number;
   /** Sent as `Authorization: Bearer …`; wins over `basicAuth`, as in Flagger. */
   bearerToken?: string;
@@ -21,6 +22,10 @@ export interface PrometheusQueryInput {
   headers?: Record<string, string>;
   /** Accept any TLS certificate. */
   insecureSkipVerify?: boolean;
+  /** Where the worker may send queries. Default: anywhere but link-local and cloud metadata. */
+  policy?: DestinationPolicy;
+  /** Default 1 MiB: a larger answer fails the check rather than the worker's memory. */
+  maxResponseBytes?: number;
 }
 
 /** Prometheus could not be asked, or could not answer (connection failure, 429, 5xx). Retryable. */
@@ -29,11 +34,11 @@ export class PrometheusUnavailableError extends Error {
 }
 
 const defaultTimeoutMs = 5000;
-const maxErrorText = 1024;
 
 export async function queryPrometheus(input: PrometheusQueryInput): Promise<MetricQueryResult> {
   const url = queryUrl(input.address);
   if (!url.ok) return { kind: 'error', message: url.error };
+  const shown = shownAddress(url.url);
   const query = input.query.replace(/\s+/g, ' ').trim();
   url.url.searchParams.set('query', query);
 
@@ -44,37 +49,44 @@ export async function queryPrometheus(input: PrometheusQueryInput): Promise<Metr
     const { username, password } = input.basicAuth;
     headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
+  // Whatever Prometheus (or whatever answers in its place) says is quoted without these.
+  const secrets = [input.bearerToken, input.basicAuth?.password, url.url.password || undefined];
+  const quote = (text: string): string => errorText(text, secrets);
 
   let status: number;
   let body: string;
   try {
-    const response = await axios.get<string>(url.url.toString(), {
+    const response = await boundedRequest({
+      method: 'GET',
+      url: url.url,
       headers,
-      timeout: input.timeoutMs ?? defaultTimeoutMs,
-      responseType: 'text',
-      transformResponse: (data: string) => data,
-      validateStatus: () => true,
-      ...(input.insecureSkipVerify ? { httpsAgent: new https.Agent({ rejectUnauthorized: false }) } : {}),
+      timeoutMs: input.timeoutMs ?? defaultTimeoutMs,
+      maxResponseBytes: input.maxResponseBytes ?? prometheusMaxResponseBytes,
+      overflow: 'error',
+      ...(input.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+      ...(input.policy ? { policy: input.policy } : {}),
     });
     status = response.status;
-    body = typeof response.data === 'string' ? response.data : String(response.data);
+    body = response.body;
   } catch (error) {
+    const reason = transportError(error, shown);
+    if (error instanceof OutboundCallError && !error.retryable) {
+      // A denied address, a redirect, an oversized answer: asking again gives the same. A failed check.
+      return { kind: 'error', message: quoteForMessage(reason, { secrets, max: 512 }) };
+    }
     throw new PrometheusUnavailableError(
-      `Prometheus at ${redact(url.url)} is unreachable: ${transportError(error)}`,
-      { cause: error },
+      `Prometheus at ${shown} is unreachable: ${quoteForMessage(reason, { secrets, max: 512 })}`,
     );
   }
 
   if (status === 429 || status >= 500) {
-    throw new PrometheusUnavailableError(
-      `Prometheus at ${redact(url.url)} answered HTTP ${status}: ${errorText(body)}`,
-    );
+    throw new PrometheusUnavailableError(`Prometheus at ${shown} answered HTTP ${status}: ${quote(body)}`);
   }
   if (status >= 300) {
     // 400 bad_data, 422 execution error, 401/403/404 misconfiguration: retrying will not help.
-    return { kind: 'error', message: `HTTP ${status}: ${errorText(body)}` };
+    return { kind: 'error', message: `HTTP ${status}: ${quote(body)}` };
   }
-  return interpret(body);
+  return interpret(body, quote);
 }
 
 function queryUrl(address: string): { ok: true; url: URL } | { ok: false; error: string } {
@@ -82,10 +94,10 @@ function queryUrl(address: string): { ok: true; url: URL } | { ok: false; error:
   try {
     base = new URL(address);
   } catch {
-    return { ok: false, error: `Prometheus address "${address}" is not a valid URL` };
+    return { ok: false, error: `Prometheus address "${redactUrl(address)}" is not a valid URL` };
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-    return { ok: false, error: `Prometheus address "${address}" must be an http or https URL` };
+    return { ok: false, error: `Prometheus address "${redactUrl(address)}" must be an http or https URL` };
   }
   const url = new URL(base);
   url.pathname = `${base.pathname.replace(/\/+$/, '')}/api/v1/query`;
@@ -101,17 +113,17 @@ interface PrometheusResponse {
   data?: { resultType?: unknown; result?: unknown };
 }
 
-function interpret(body: string): MetricQueryResult {
+function interpret(body: string, quote: (text: string) => string): MetricQueryResult {
   let parsed: PrometheusResponse;
   try {
     parsed = JSON.parse(body) as PrometheusResponse;
   } catch {
-    return { kind: 'error', message: `the answer is not Prometheus JSON: ${errorText(body)}` };
+    return { kind: 'error', message: `the answer is not Prometheus JSON: ${quote(body)}` };
   }
   if (parsed.status === 'error') {
     return {
       kind: 'error',
-      message: `${String(parsed.errorType ?? 'error')}: ${String(parsed.error ?? '')}`,
+      message: quote(`${String(parsed.errorType ?? 'error')}: ${String(parsed.error ?? '')}`),
     };
   }
   const { resultType, result } = parsed.data ?? {};
@@ -133,11 +145,11 @@ function interpret(body: string): MetricQueryResult {
   if (typeof text !== 'string') {
     return {
       kind: 'error',
-      message: `malformed sample in Prometheus answer: ${errorText(JSON.stringify(sample))}`,
+      message: `malformed sample in Prometheus answer: ${quote(JSON.stringify(sample) ?? 'nothing')}`,
     };
   }
   const value = parsePromFloat(text);
-  if (value === undefined) return { kind: 'error', message: `sample value "${text}" is not a number` };
+  if (value === undefined) return { kind: 'error', message: `sample value "${quote(text)}" is not a number` };
   if (Number.isNaN(value)) return { kind: 'no-data', reason: 'no values found (the query returned NaN)' };
   if (!Number.isFinite(value)) {
     return { kind: 'no-data', reason: `no values found (the query returned ${value > 0 ? '+Inf' : '-Inf'})` };
@@ -156,28 +168,35 @@ function parsePromFloat(text: string): number | undefined {
   return Number.isNaN(value) ? undefined : value;
 }
 
-function errorText(body: string): string {
+/** The error of a Prometheus error answer, else the body itself: redacted, at most 256 characters. */
+function errorText(body: string, secrets: (string | undefined)[]): string {
+  let text = body;
   try {
     const parsed = JSON.parse(body) as PrometheusResponse;
     if (parsed.status === 'error' && parsed.error !== undefined) {
-      return `${String(parsed.errorType ?? 'error')}: ${String(parsed.error)}`;
+      text = `${String(parsed.errorType ?? 'error')}: ${String(parsed.error)}`;
     }
   } catch {
     // not JSON: show the text itself
   }
-  const text = body.trim();
-  return text.length > maxErrorText ? `${text.slice(0, maxErrorText)}…` : text || '(empty body)';
+  return quoteForMessage(text, { secrets }) || '(empty body)';
 }
 
-function transportError(error: unknown): string {
-  if (error instanceof AxiosError) {
-    if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') return `timed out (${error.message})`;
-    return error.code ? `${error.code} ${error.message}` : error.message;
+function transportError(error: unknown, shown: string): string {
+  if (!(error instanceof OutboundCallError)) return error instanceof Error ? error.message : String(error);
+  switch (error.kind) {
+    case 'timeout':
+      return `timed out (${error.reason})`;
+    case 'too-large':
+      return `the answer of Prometheus at ${shown} is too large (${error.reason}): make the query return a single series (e.g. wrap it in sum())`;
+    case 'denied':
+      return `Prometheus at ${shown} is refused: ${error.reason}`;
+    default:
+      return error.retryable ? error.reason : `Prometheus at ${shown} ${error.reason}`;
   }
-  return error instanceof Error ? error.message : String(error);
 }
 
-/** The URL without credentials or the query, for messages. */
-function redact(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
+/** The address without credentials or the query, for messages. */
+function shownAddress(url: URL): string {
+  return redactUrl(`${url.protocol}//${url.host}${url.pathname}`);
 }

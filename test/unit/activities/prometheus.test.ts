@@ -5,7 +5,8 @@ import { refusingUrl, startLocalServer, type LocalServer } from './local-http.ts
 
 // A fake Prometheus HTTP API on 127.0.0.1: answers /api/v1/query with the scripted reply and
 // records what it was asked. The real Prometheus is covered by the integration tests.
-type Reply = { status: number; json?: unknown; text?: string } | 'hang';
+type Reply =
+  { status: number; json?: unknown; text?: string; headers?: Record<string, string> } | 'hang' | 'drip';
 
 let server: LocalServer;
 let address: string;
@@ -22,8 +23,14 @@ before(async () => {
       tenant: req.headers['x-scope-orgid'] as string | undefined,
     });
     if (reply === 'hang') return;
+    if (reply === 'drip') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 20);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     const body = reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? '');
-    res.writeHead(reply.status, { 'Content-Type': 'application/json' }).end(body);
+    res.writeHead(reply.status, { 'Content-Type': 'application/json', ...reply.headers }).end(body);
   });
   address = server.url;
 });
@@ -148,5 +155,58 @@ describe('queryPrometheus', () => {
   it('returns an invalid address as an error without calling anything', async () => {
     const result = await queryPrometheus({ address: 'not a url', query: 'x' });
     assert.equal(result.kind, 'error');
+  });
+});
+
+describe('queryPrometheus bounds', () => {
+  it('fails the check on an answer over 1 MiB instead of reading it all', async () => {
+    reply = {
+      status: 200,
+      text: `{"status":"success","data":{"resultType":"vector","result":[${'{"value":[1,"1"]},'.repeat(80_000)}]}}`,
+    };
+    const result = await queryPrometheus({ address, query: 'x' });
+    assert.equal(result.kind, 'error');
+    assert.match(result.kind === 'error' ? result.message : '', /more than 1 MiB.*single series/);
+  });
+
+  it('counts the whole exchange against the timeout, not only idle time', async () => {
+    reply = 'drip';
+    await assert.rejects(
+      queryPrometheus({ address, query: 'x', timeoutMs: 200 }),
+      (error: unknown) => error instanceof PrometheusUnavailableError && /timed out/.test(error.message),
+    );
+  });
+
+  it('does not follow a redirect', async () => {
+    reply = { status: 302, headers: { Location: 'http://127.0.0.1:1/api/v1/query' } };
+    const result = await queryPrometheus({ address, query: 'x' });
+    assert.equal(result.kind, 'error');
+    assert.match(result.kind === 'error' ? result.message : '', /HTTP 302, a redirect to .*not followed/);
+    assert.equal(asked.length, 1);
+  });
+
+  it('refuses a cloud-metadata address as a failed check, without calling it', async () => {
+    const result = await queryPrometheus({ address: 'http://169.254.169.254/', query: 'x' });
+    assert.equal(result.kind, 'error');
+    assert.match(result.kind === 'error' ? result.message : '', /cloud-metadata/);
+  });
+
+  it('quotes at most 256 characters of an error body, without the credentials it echoes', async () => {
+    reply = { status: 401, text: `bad token t0kenVALUE for user; ${'details '.repeat(200)}` };
+    const result = await queryPrometheus({ address, query: 'x', bearerToken: 't0kenVALUE' });
+    const message = result.kind === 'error' ? result.message : '';
+    assert.ok(!message.includes('t0kenVALUE'), message);
+    assert.match(message, /^HTTP 401: bad token \*\*\* for user;/);
+    assert.ok(message.length <= 'HTTP 401: '.length + 257, `${message.length} characters`);
+  });
+
+  it('names an unreachable Prometheus without the password of its address', async () => {
+    const refusing = (await refusingUrl()).replace('http://', 'http://admin:hunter22@');
+    await assert.rejects(queryPrometheus({ address: refusing, query: 'x' }), (error: unknown) => {
+      assert.ok(error instanceof PrometheusUnavailableError);
+      assert.ok(!error.message.includes('hunter22'), error.message);
+      assert.match(error.message, /ECONNREFUSED/);
+      return true;
+    });
   });
 });
