@@ -4,8 +4,10 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { createHandoverActivities } from './handover.ts';
 import { createKubernetesActivities } from './kubernetes.ts';
+import type { DeploymentWatch } from './kubernetes.ts';
 import { createMetricActivities } from './metric-checks.ts';
 import { createNotificationActivities } from './notifications.ts';
+import { createRolloutStepActivities } from './rollout/index.ts';
 import { callWebhook } from './webhooks.ts';
 
 export interface ActivityDeps {
@@ -13,17 +15,25 @@ export interface ActivityDeps {
   temporal: Client;
   /** Prometheus for builtin metrics when a Canary names no `metricsServer`. */
   defaultPrometheusUrl: string;
+  /** The worker's shared Deployment watch, which readiness waits block on; without it they poll. */
+  deployments?: DeploymentWatch;
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return {
+  const base = {
     // Includes the Canary status and event activities.
-    ...createKubernetesActivities(deps.kubeconfig),
+    ...createKubernetesActivities(deps.kubeconfig, { deployments: deps.deployments }),
     ...createMetricActivities(deps),
     ...createNotificationActivities(deps),
     ...createHandoverActivities({ client: deps.temporal }),
     callWebhook,
   };
+  // The rollout engine's steps call the base activities through `base` at call time, so a wrapper the
+  // worker sets on `base.checkMetric` (Flagger's metric gauge) applies inside the analysis tick too.
+  return Object.assign(
+    base,
+    createRolloutStepActivities(() => base),
+  );
 }
 
 export type CutoverActivities = ReturnType<typeof createActivities>;

@@ -85,8 +85,31 @@ export interface CheckDeploymentReadyInput {
 export interface WaitForDeploymentReadyInput extends CheckDeploymentReadyInput {
   /** Give up (not ready) after this long; the workflow decides what then. */
   maxWaitMs: number;
+  /** How often to read the Deployment when no synced watch covers it. */
   pollMs?: number;
 }
+
+/**
+ * A watch-fed view of Deployments shared by every readiness wait in the process (the worker's
+ * informer), so that a wait blocks until its Deployment changes instead of polling the API server.
+ */
+export interface DeploymentWatch {
+  /**
+   * The Deployment as the watch last saw it (`deployment` undefined: it does not exist), or undefined
+   * when the watch is not synced or does not cover the namespace: then read the API server.
+   */
+  cached(namespace: string, name: string): { deployment: k8s.V1Deployment | undefined } | undefined;
+  /** Resolves at the Deployment's next add, update or delete, or after `timeoutMs`. */
+  nextChange(namespace: string, name: string, timeoutMs: number): { changed: Promise<void>; cancel(): void };
+}
+
+export interface KubernetesActivityOptions {
+  /** Serves readiness waits; without it they poll every `pollMs`. */
+  deployments?: DeploymentWatch;
+}
+
+/** How often a wait blocked on the watch wakes anyway, to heartbeat. */
+const heartbeatEveryMs = 2_000;
 
 /** Heartbeats when running as an activity; a no-op when called directly (tests, the CLI). */
 function heartbeat(details: string): void {
@@ -139,6 +162,8 @@ export interface CurrentRevisionInput {
 
 export interface CurrentRevisionResult {
   revision: string;
+  /** The image of the target's first container, for summaries and the image search attribute. */
+  image?: string;
   /** `status.trackedConfigs`: checksum by `configmap/<name>` or `secret/<name>`. */
   trackedConfigs: Record<string, string>;
 }
@@ -174,7 +199,7 @@ async function asActivityFailure<T>(call: () => T | Promise<T>): Promise<T> {
   }
 }
 
-export function createKubernetesActivities(config: k8s.KubeConfig) {
+export function createKubernetesActivities(config: k8s.KubeConfig, options: KubernetesActivityOptions = {}) {
   const clients = kubeClients(config);
 
   async function readDeployment(namespace: string, name: string): Promise<k8s.V1Deployment> {
@@ -229,13 +254,62 @@ export function createKubernetesActivities(config: k8s.KubeConfig) {
     return Object.keys(snapshot.trackedConfigs);
   }
 
-  async function checkDeploymentReady(input: CheckDeploymentReadyInput): Promise<CheckDeploymentReadyResult> {
-    const deployment = await readDeployment(input.namespace, input.name);
+  function judgeReadiness(deployment: k8s.V1Deployment, input: CheckDeploymentReadyInput) {
     return {
       ...deploymentReadiness(deployment, input.readyThresholdPercent ?? 100),
       replicas: deployment.spec?.replicas ?? 1,
       availableReplicas: deployment.status?.availableReplicas ?? 0,
     };
+  }
+
+  async function checkDeploymentReady(input: CheckDeploymentReadyInput): Promise<CheckDeploymentReadyResult> {
+    return judgeReadiness(await readDeployment(input.namespace, input.name), input);
+  }
+
+  /**
+   * Waits on the shared watch. It starts from one read of the API server, which sees every write the
+   * workflow made before this wait; the watch's copy is used only once it is at least that generation,
+   * so a watch that lags behind the workflow's own scale or promotion cannot report the old state ready.
+   */
+  async function waitOnWatch(
+    watch: DeploymentWatch,
+    input: WaitForDeploymentReadyInput,
+  ): Promise<CheckDeploymentReadyResult> {
+    const { namespace, name } = input;
+    const deadline = Date.now() + input.maxWaitMs;
+    let deployment = await readDeployment(namespace, name);
+    /** A later state than `than`: another version, of at least its generation (a lagging watch is not). */
+    const newer = (candidate: k8s.V1Deployment | undefined, than: k8s.V1Deployment): boolean =>
+      candidate !== undefined &&
+      candidate.metadata?.resourceVersion !== than.metadata?.resourceVersion &&
+      (candidate.metadata?.generation ?? 0) >= (than.metadata?.generation ?? 0);
+    for (;;) {
+      const readiness = judgeReadiness(deployment, input);
+      const left = deadline - Date.now();
+      if (readiness.ready || readiness.progressDeadlineExceeded || left <= 0) return readiness;
+      heartbeat(readiness.message);
+      if (watch.cached(namespace, name) === undefined) {
+        // The watch dropped (it restarts by itself): poll until it is back.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(left, input.pollMs ?? 100)));
+        deployment = await readDeployment(namespace, name);
+        continue;
+      }
+      // Ask to be woken before looking, so a change between the look and the wait is not missed.
+      const next = watch.nextChange(namespace, name, Math.min(left, heartbeatEveryMs));
+      let seen = watch.cached(namespace, name);
+      if (newer(seen?.deployment, deployment)) next.cancel();
+      else {
+        await next.changed;
+        seen = watch.cached(namespace, name);
+      }
+      if (seen?.deployment === undefined) {
+        // The watch went away, or says the Deployment is gone: the API server has the last word (a
+        // missing Deployment fails the activity as it always did).
+        deployment = await readDeployment(namespace, name);
+      } else if (newer(seen.deployment, deployment)) {
+        deployment = seen.deployment;
+      }
+    }
   }
 
   async function syncPrimaryAutoscaler(
@@ -342,11 +416,13 @@ export function createKubernetesActivities(config: k8s.KubeConfig) {
     checkDeploymentReady,
 
     /**
-     * Waits up to `maxWaitMs` for a Deployment to be ready, checking every `pollMs`, heartbeating as it
-     * goes: one activity instead of a poll loop in the workflow's history, and readiness noticed within
-     * a poll rather than at the next durable timer.
+     * Waits up to `maxWaitMs` for a Deployment to be ready, heartbeating as it goes: one activity
+     * instead of a poll loop in the workflow's history, and readiness noticed as the watch reports it
+     * rather than at the next durable timer. Without a synced watch it reads every `pollMs`.
      */
     async waitForDeploymentReady(input: WaitForDeploymentReadyInput): Promise<CheckDeploymentReadyResult> {
+      const watch = options.deployments;
+      if (watch?.cached(input.namespace, input.name) !== undefined) return waitOnWatch(watch, input);
       const deadline = Date.now() + input.maxWaitMs;
       for (;;) {
         const readiness = await checkDeploymentReady(input);
@@ -446,9 +522,26 @@ export function createKubernetesActivities(config: k8s.KubeConfig) {
     /** The target's revision and the checksums of the configs it reads, as they are now. */
     async currentRevision(input: CurrentRevisionInput): Promise<CurrentRevisionResult> {
       const snapshot = await readTarget(input.namespace, input.target);
-      return { revision: snapshot.revision, trackedConfigs: snapshot.trackedConfigs };
+      const image = firstImage(snapshot.deployment);
+      return {
+        revision: snapshot.revision,
+        trackedConfigs: snapshot.trackedConfigs,
+        ...(image ? { image } : {}),
+      };
+    },
+
+    /** The image of a Deployment's first container, or undefined when it does not exist. */
+    async deploymentImage(input: { namespace: string; name: string }): Promise<string | undefined> {
+      const deployment = await readOptional(`read Deployment ${input.namespace}/${input.name}`, () =>
+        clients.apps.readNamespacedDeployment({ name: input.name, namespace: input.namespace }),
+      );
+      return deployment ? firstImage(deployment) : undefined;
     },
   };
+}
+
+function firstImage(deployment: k8s.V1Deployment): string | undefined {
+  return deployment.spec?.template.spec?.containers[0]?.image;
 }
 
 /** The activities that reach Kubernetes, as workflows proxy them. */

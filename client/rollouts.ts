@@ -3,9 +3,12 @@ import type { Client, WorkflowHandle, WorkflowStartOptions } from '@temporalio/c
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { CanaryPhase } from '../canary/status.ts';
 import type { ValidCanary } from '../canary/validate.ts';
+import type { RolloutCanary } from '../workflows/messages.ts';
 import { abortSignal, promoteSignal, statusQuery } from '../workflows/messages.ts';
+import { rolloutCanary } from '../workflows/messages.ts';
 import type {
   InitializeResult,
+  RolloutImages,
   RolloutOptions,
   RolloutResult,
   RolloutStatus,
@@ -18,12 +21,35 @@ import { initializeWorkflowId, rolloutWorkflowId } from './workflow-ids.ts';
 export const defaultTaskQueue = 'cutover';
 
 export interface StartRolloutInput {
-  canary: ValidCanary;
+  canary: ValidCanary | RolloutCanary;
   canaryUid: string;
   revision: string;
   supersedes?: string;
   options?: RolloutOptions;
   taskQueue?: string;
+  /** The image before (the primary's) and after (the target's), for Temporal UI. */
+  images?: RolloutImages;
+}
+
+/** The tag of an image reference (`ghcr.io/stefanprodan/podinfo:6.9.3` → `6.9.3`), or the reference. */
+export function imageTag(image: string | undefined): string | undefined {
+  if (!image) return undefined;
+  const name = image.split('@')[0] ?? image;
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  return colon > slash ? name.slice(colon + 1) : name;
+}
+
+/** Temporal UI's one-line summary of a rollout: `podinfo.test 6.9.2 → 6.9.3`. */
+export function rolloutSummary(
+  canary: { name: string; namespace: string },
+  revision: string,
+  images?: RolloutImages,
+): string {
+  const from = imageTag(images?.from);
+  const to = imageTag(images?.to);
+  const change = to ? `${from ?? '?'} → ${to}` : `revision ${revision}`;
+  return `${canary.name}.${canary.namespace} ${change}`;
 }
 
 export interface Started<W extends typeof rolloutWorkflow | typeof initializeCanaryWorkflow> {
@@ -61,15 +87,26 @@ export async function startRollout(
   client: Client,
   input: StartRolloutInput,
 ): Promise<Started<typeof rolloutWorkflow>> {
-  const { canary, canaryUid, revision, supersedes, options } = input;
+  const { canary, canaryUid, revision, supersedes, options, images } = input;
   return startOnce<typeof rolloutWorkflow>(
     client,
     'rolloutWorkflow',
     rolloutWorkflowId(canary.namespace, canary.name, canaryUid, revision),
     {
       taskQueue: input.taskQueue ?? defaultTaskQueue,
-      args: [{ canary, canaryUid, revision, supersedes, options }],
-      typedSearchAttributes: rolloutSearchAttributes(canary, revision, CanaryPhase.Progressing),
+      args: [
+        {
+          canary: rolloutCanary(canary),
+          canaryUid,
+          revision,
+          supersedes,
+          options,
+          ...(images ? { images } : {}),
+        },
+      ],
+      typedSearchAttributes: rolloutSearchAttributes(canary, revision, CanaryPhase.Progressing, images),
+      staticSummary: rolloutSummary(canary, revision, images),
+      staticDetails: `Blue/green rollout of Deployment ${canary.target.name} in ${canary.namespace}, revision ${revision}`,
     },
   );
 }
@@ -86,8 +123,9 @@ export async function startInitialization(
     initializeWorkflowId(canary.namespace, canary.name, canaryUid),
     {
       taskQueue: input.taskQueue ?? defaultTaskQueue,
-      args: [{ canary, canaryUid, revision, options }],
+      args: [{ canary: rolloutCanary(canary), canaryUid, revision, options }],
       typedSearchAttributes: rolloutSearchAttributes(canary, revision, CanaryPhase.Initializing),
+      staticSummary: `${canary.name}.${canary.namespace} initialization`,
     },
   );
 }

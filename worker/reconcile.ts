@@ -4,6 +4,7 @@
 // times, from any number of watchers: workflow ids derived from canary and revision dedupe starts.
 import type { Client } from '@temporalio/client';
 import type { KubernetesActivities } from '../activities/kubernetes.ts';
+import { primaryName } from '../canary/naming.ts';
 import { isRolloutInProgress, isCanaryPhase } from '../canary/status.ts';
 import { formatProblems, validateCanary } from '../canary/validate.ts';
 import type { ValidCanary } from '../canary/validate.ts';
@@ -14,7 +15,8 @@ import type { RolloutOptions } from '../workflows/messages.ts';
 export interface ReconcileDeps {
   client: Client;
   taskQueue: string;
-  kubernetes: Pick<KubernetesActivities, 'currentRevision' | 'reportInvalidCanary'>;
+  kubernetes: Pick<KubernetesActivities, 'currentRevision' | 'reportInvalidCanary'> &
+    Partial<Pick<KubernetesActivities, 'deploymentImage'>>;
   /** Flagger's floor is 10s; tests lower it. */
   minInterval?: string;
   rolloutOptions?: RolloutOptions;
@@ -60,8 +62,9 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
   if (canary.suspend) return { kind: 'suspended' };
 
   let revision: string;
+  let image: string | undefined;
   try {
-    ({ revision } = await deps.kubernetes.currentRevision({
+    ({ revision, image } = await deps.kubernetes.currentRevision({
       namespace: canary.namespace,
       target: canary.target.name,
     }));
@@ -92,7 +95,11 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
 
   const workflowId = rolloutWorkflowId(canary.namespace, canary.name, ref.uid, revision);
   const supersedes = previousRollout(canary, ref.uid, status, workflowId, deps.lastStarted);
-  const { handle, started } = await startRollout(deps.client, { ...common, supersedes });
+  const from = await deps.kubernetes
+    .deploymentImage?.({ namespace: canary.namespace, name: primaryName(canary.target.name) })
+    .catch(() => undefined);
+  const images = { ...(from ? { from } : {}), ...(image ? { to: image } : {}) };
+  const { handle, started } = await startRollout(deps.client, { ...common, supersedes, images });
   if (started) deps.lastStarted?.set(`${canary.namespace}/${canary.name}`, handle.workflowId);
   return { kind: 'rollout', workflowId: handle.workflowId, started, revision, supersedes };
 }

@@ -1,6 +1,7 @@
 // The activities as the workflows see them: proxies with timeouts and retry policies chosen per
 // kind of side effect. Types only come from activities/; nothing with I/O is imported here.
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import type { CutoverActivities } from '../activities/index.ts';
 
 /**
@@ -11,6 +12,15 @@ import type { CutoverActivities } from '../activities/index.ts';
 export const kubernetes = proxyActivities<CutoverActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+});
+
+/**
+ * Kubernetes writes that the cluster may keep refusing (a full Service range, a quota): a few tries,
+ * then the workflow tells the Canary why and tries again on a durable timer.
+ */
+export const refusedWrites = proxyActivities<CutoverActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 4 },
 });
 
 /** Readiness waits: an activity that polls for a few seconds, heartbeating. */
@@ -49,3 +59,52 @@ export const handover = proxyActivities<CutoverActivities>({
   heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
+
+// --- Engine v2 (workflows/rollout.ts): typed proxies per retry policy -------------------------------
+
+/**
+ * The budget of a step that calls hooks and metric queries: each hook's worst case (Flagger's retry
+ * rule inside the call), each query's three attempts, and the Kubernetes writes. The workflow passes
+ * it per call, because the hooks are the Canary's.
+ */
+export function stepBudgetMs(hooks: { timeoutMs: number; retries: number }[], metricQueries = 0): number {
+  const hookMs = hooks.reduce((sum, h) => sum + (h.retries + 1) * (h.timeoutMs + 5_000), 0);
+  return 30_000 + hookMs + metricQueries * 3 * 15_000;
+}
+
+/**
+ * The analysis tick, the hook gates and progress reports run as local activities: one marker in the
+ * history instead of a task-queue round trip and three events. A failure (the API server down) is
+ * retried until it answers, on durable timers past `localRetryThreshold`, so a rollout waits out an
+ * outage. Every step writes with stable keys, so a retried step never doubles an event.
+ */
+export function localStepOptions(budgetMs: number, summary: string): LocalActivityOptions {
+  return {
+    startToCloseTimeout: budgetMs,
+    localRetryThreshold: '10s',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+    summary,
+  };
+}
+export const { runAnalysisTick, runHooks, reportRollout } = proxyLocalActivities<CutoverActivities>(
+  localStepOptions(60_000, 'rollout step'),
+);
+
+/** A rollout's ending (scale, status, alert, post-rollout hooks): a normal activity, retried until done. */
+export function endingOptions(budgetMs: number, summary: string): ActivityOptions {
+  return {
+    startToCloseTimeout: budgetMs,
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+    summary,
+  };
+}
+export const { rollBackCanary, completePromotion } = proxyActivities<CutoverActivities>(
+  endingOptions(120_000, 'rollout ending'),
+);
+
+/** Kubernetes writes of the engine: short, idempotent, retried until the API server answers. */
+export const kubernetesWriteOptions: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+};
+export const { scaleUpCanary, promoteCanary } = proxyActivities<CutoverActivities>(kubernetesWriteOptions);

@@ -4,6 +4,19 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CanaryPhase } from '../canary/status.ts';
 import type { ValidCanary } from '../canary/validate.ts';
 import type { NoDataPolicy } from '../analysis/metric-check.ts';
+import type { IterationOutcome } from '../analysis/iteration.ts';
+
+/**
+ * The Canary as a rollout reads it: the validated spec without the stored object (no managedFields,
+ * no annotations), so the workflow input holds only what the workflow uses.
+ */
+export type RolloutCanary = Omit<ValidCanary, 'object'>;
+
+/** The validated Canary as a workflow input: `object` dropped. */
+export function rolloutCanary(canary: ValidCanary | RolloutCanary): RolloutCanary {
+  const { object: _object, ...rest } = canary as ValidCanary;
+  return rest;
+}
 
 /** Who steers a rollout by hand, and why: kept in the history, the status query and the Canary's events. */
 export interface SteeringRequest {
@@ -51,6 +64,22 @@ export interface WaitStatus {
 
 export type RolloutOutcome = 'promoted' | 'rolled-back' | 'superseded' | 'failed';
 
+/** One analysis tick: what every hook and metric said, and what the analysis made of it. */
+export interface TickReport {
+  at: string;
+  hooks: HookStatus[];
+  metrics: MetricStatus[];
+  outcome?: IterationOutcome;
+  /** `advance`, `halt`, `rollback`, `promote`, or why the tick stopped early. */
+  decision: string;
+}
+
+/** The image of the target's first container, before (the primary's) and after (the target's). */
+export interface RolloutImages {
+  from?: string;
+  to?: string;
+}
+
 export interface RolloutStatus {
   canary: { name: string; namespace: string; target: string };
   revision: string;
@@ -68,6 +97,9 @@ export interface RolloutStatus {
   outcome?: RolloutOutcome;
   /** The last thing that happened, in the words of the Canary's events. */
   message: string;
+  /** The last analysis tick (engine v2). */
+  lastTick?: TickReport;
+  images?: RolloutImages;
 }
 
 export const statusQuery = defineQuery<RolloutStatus>('status');
@@ -85,7 +117,8 @@ export interface RolloutOptions {
 }
 
 export interface RolloutInput {
-  canary: ValidCanary;
+  /** Rollouts started before engine v2 carried the whole ValidCanary (with `object`). */
+  canary: RolloutCanary;
   /** The Canary's uid, for owner references and events. */
   canaryUid: string;
   revision: string;
@@ -94,6 +127,8 @@ export interface RolloutInput {
   options?: RolloutOptions;
   /** Set by continue-as-new: the analysis picks up where the previous run left it. */
   resume?: RolloutCarryOver;
+  /** For the summary in Temporal UI and the image search attribute. */
+  images?: RolloutImages;
 }
 
 export interface RolloutCarryOver {
@@ -106,6 +141,8 @@ export interface RolloutCarryOver {
   pending?: ManualAction;
   startedAt: string;
   eventSequence: number;
+  /** Engine v2: gates that already announced they wait. */
+  announced?: { confirmRollout: boolean; confirmPromotion: boolean };
 }
 
 export interface RolloutResult {
@@ -119,7 +156,7 @@ export interface RolloutResult {
 }
 
 export interface InitializeInput {
-  canary: ValidCanary;
+  canary: RolloutCanary;
   canaryUid: string;
   revision: string;
   options?: Pick<RolloutOptions, 'readinessPollMs'>;
