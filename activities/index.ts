@@ -8,7 +8,8 @@ import type { DeploymentWatch } from './kubernetes.ts';
 import { createMetricActivities } from './metric-checks.ts';
 import { createNotificationActivities } from './notifications.ts';
 import { createRolloutStepActivities } from './rollout/index.ts';
-import { callWebhook } from './webhooks.ts';
+import type { DestinationPolicy } from './bounded-http.ts';
+import { createWebhookActivities } from './webhooks.ts';
 
 export interface ActivityDeps {
   kubeconfig: k8s.KubeConfig;
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   defaultPrometheusUrl: string;
   /** The worker's shared Deployment watch, which readiness waits block on; without it they poll. */
   deployments?: DeploymentWatch;
+  /** Where Prometheus queries, webhooks and alerts may go. Default: anywhere but link-local and metadata. */
+  outboundPolicy?: DestinationPolicy;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -26,7 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMetricActivities(deps),
     ...createNotificationActivities(deps),
     ...createHandoverActivities({ client: deps.temporal }),
-    callWebhook,
+    ...createWebhookActivities(deps),
   };
   // The rollout engine's steps call the base activities through `base` at call time, so a wrapper the
   // worker sets on `base.checkMetric` (Flagger's metric gauge) applies inside the analysis tick too.

@@ -1,8 +1,13 @@
 // Alerts to the chat systems of Flagger's AlertProviders (slack, msteams, discord, rocket, gchat),
 // in each one's webhook format, filtered by each alert's severity.
+//
+// A chat hook's address is its credential (Slack, Discord, Teams and Google Chat carry the secret in
+// the path or the query), so messages name only its scheme and host.
 import * as k8s from '@kubernetes/client-node';
-import axios from 'axios';
+import { quoteForMessage, urlOrigin } from '../canary/redact.ts';
 import { alertProviderSchema } from '../canary/spec.ts';
+import { OutboundCallError, boundedRequest, hookMaxResponseBytes } from './bounded-http.ts';
+import type { DestinationPolicy } from './bounded-http.ts';
 import { secretText } from './kubernetes-client.ts';
 import type { ResolvedAlert } from '../canary/validate.ts';
 
@@ -92,7 +97,64 @@ export function alertPayload(
   }
 }
 
-export function createNotificationActivities(deps: { kubeconfig: k8s.KubeConfig }) {
+/** The whole exchange with a chat system, as Flagger's 10 s (its client's timeout). */
+const alertTimeoutMs = 10_000;
+
+export interface NotificationDeps {
+  kubeconfig: k8s.KubeConfig;
+  /** Where alerts may go (the worker's outbound allow/deny list). Default: not link-local or metadata. */
+  outboundPolicy?: DestinationPolicy;
+  /** Default 10 s. */
+  alertTimeoutMs?: number;
+}
+
+/** POSTs one alert within the bounds of every outbound call; throws with a message fit for history. */
+export async function postAlert(
+  address: string,
+  body: unknown,
+  options: { policy?: DestinationPolicy; timeoutMs?: number } = {},
+): Promise<void> {
+  const shown = urlOrigin(address);
+  // What a gateway might echo back of the address: the whole of it, its path, its query.
+  const secrets = secretParts(address);
+  let response;
+  try {
+    response = await boundedRequest({
+      method: 'POST',
+      url: address,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      timeoutMs: options.timeoutMs ?? alertTimeoutMs,
+      maxResponseBytes: hookMaxResponseBytes,
+      overflow: 'truncate',
+      ...(options.policy ? { policy: options.policy } : {}),
+    });
+  } catch (error) {
+    if (error instanceof OutboundCallError) {
+      const reason = error.kind === 'redirect' ? error.reason.replace(/ to \S+;/, ';') : error.reason;
+      throw new Error(`POST ${shown}/… failed: ${quoteForMessage(reason, { secrets })}`);
+    }
+    throw error;
+  }
+  if (response.status < 200 || response.status >= 300) {
+    throw new Error(
+      `POST ${shown}/… failed: HTTP ${response.status}: ${quoteForMessage(response.body, { secrets }) || '(empty body)'}`,
+    );
+  }
+}
+
+function secretParts(address: string): string[] {
+  try {
+    const url = new URL(address);
+    return [address, url.href, `${url.pathname}${url.search}`, url.pathname, url.search.slice(1)].filter(
+      (part) => part.length > 1,
+    );
+  } catch {
+    return [address];
+  }
+}
+
+export function createNotificationActivities(deps: NotificationDeps) {
   const custom = deps.kubeconfig.makeApiClient(k8s.CustomObjectsApi);
   const core = deps.kubeconfig.makeApiClient(k8s.CoreV1Api);
 
@@ -116,7 +178,10 @@ export function createNotificationActivities(deps: { kubeconfig: k8s.KubeConfig 
         `AlertProvider ${namespace}/${name} has no address: set spec.address or a Secret key "address"`,
       );
     const url = provider.type === 'discord' && !address.endsWith('/slack') ? `${address}/slack` : address;
-    await axios.post(url, alertPayload(provider.type, input, provider), { timeout: 10_000 });
+    await postAlert(url, alertPayload(provider.type, input, provider), {
+      ...(deps.outboundPolicy ? { policy: deps.outboundPolicy } : {}),
+      ...(deps.alertTimeoutMs !== undefined ? { timeoutMs: deps.alertTimeoutMs } : {}),
+    });
   }
 
   async function sendAlerts(input: SendAlertsInput): Promise<SendAlertsResult> {

@@ -6,12 +6,19 @@
 // Budget the activity's start-to-close timeout for the worst case:
 // (retries + 1) × timeoutMs + the backoff between attempts (at most `retries` × 5s).
 
-import https from 'node:https';
+import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Readable } from 'node:stream';
-import axios, { AxiosError } from 'axios';
+import { Context } from '@temporalio/activity';
+import { quoteForMessage, redactText, redactUrl } from '../canary/redact.ts';
 import type { WebhookPayload } from '../canary/webhook-payload.ts';
+import {
+  OutboundCallError,
+  activityCancellationSignal,
+  boundedRequest,
+  hookMaxResponseBytes,
+} from './bounded-http.ts';
+import type { DestinationPolicy } from './bounded-http.ts';
 
 export type { WebhookPayload } from '../canary/webhook-payload.ts';
 export { eventWebhookPayload } from '../canary/webhook-payload.ts';
@@ -27,6 +34,14 @@ export interface CallWebhookInput {
   payload: WebhookPayload;
   /** First pause between attempts, doubled each time, at most 5s. Default 500ms. */
   retryBackoffMs?: number;
+  /**
+   * Sent as the `Idempotency-Key` header of every attempt, so a receiver can recognise a call it has
+   * seen: hooks are delivered at least once (a worker that dies mid-call has the call made again).
+   * Header-safe text (printable ASCII, at most 255 characters) is sent as is, anything else as its
+   * SHA-256. Default: derived from the activity (workflow id, run id and activity id: the same for
+   * every retry of this activity); outside an activity, a random key per call.
+   */
+  idempotencyKey?: string;
 }
 
 export interface WebhookResult {
@@ -34,79 +49,98 @@ export interface WebhookResult {
   ok: boolean;
   /** The last answer's status, if there was an answer. */
   status?: number;
-  /** The last answer's body, trimmed, at most 1 KiB. */
+  /** The last answer's body, trimmed, at most 1 KiB, credentials removed. */
   body?: string;
   /** Why the hook failed, with the status and the body (loadtester puts its reason there). */
   error?: string;
   attempts: number;
   durationMs: number;
+  /** The `Idempotency-Key` the attempts carried. */
+  idempotencyKey?: string;
 }
 
-const maxBodyBytes = 1024;
+export interface WebhookActivityDeps {
+  /** Where hooks may go (the worker's outbound allow/deny list). Default: not link-local or metadata. */
+  outboundPolicy?: DestinationPolicy;
+}
+
+/** The header every hook call carries; the name of the IETF draft and of Stripe's and others' APIs. */
+export const idempotencyKeyHeader = 'Idempotency-Key';
+
+const maxKeptBodyChars = 1024;
 const maxBackoffMs = 5000;
 const defaultBackoffMs = 500;
 
-/** TLS failures a retry will not fix. */
-const permanentTlsCodes = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+/** The webhook activity, sending within the worker's destination policy. */
+export function createWebhookActivities(deps: WebhookActivityDeps = {}) {
+  return {
+    callWebhook: (input: CallWebhookInput): Promise<WebhookResult> =>
+      deliverWebhook(input, deps.outboundPolicy),
+  };
+}
 
+/** The webhook activity under the default destination policy. */
 export async function callWebhook(input: CallWebhookInput): Promise<WebhookResult> {
+  return deliverWebhook(input, undefined);
+}
+
+async function deliverWebhook(
+  input: CallWebhookInput,
+  policy: DestinationPolicy | undefined,
+): Promise<WebhookResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
+  const shown = redactUrl(input.url);
 
   let url: URL;
   try {
     url = new URL(input.url);
   } catch {
-    return { ok: false, error: `webhook URL "${input.url}" is not a valid URL`, attempts: 0, durationMs: 0 };
+    return { ok: false, error: `webhook URL "${shown}" is not a valid URL`, attempts: 0, durationMs: 0 };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return {
       ok: false,
-      error: `webhook URL "${input.url}" must be http or https`,
+      error: `webhook URL "${shown}" must be http or https`,
       attempts: 0,
       durationMs: 0,
     };
   }
 
+  const idempotencyKey = headerSafeKey(input.idempotencyKey ?? activityCallKey());
   const maxAttempts = 1 + Math.max(0, Math.floor(input.retries));
-  const httpsAgent = input.disableTLS ? new https.Agent({ rejectUnauthorized: false }) : undefined;
   const data = JSON.stringify(input.payload);
+  const signal = activityCancellationSignal();
   let attempts = 0;
   for (;;) {
     attempts += 1;
-    const outcome = await attempt(url.toString(), data, input.timeoutMs, httpsAgent);
+    const outcome = await attempt(url, data, input, idempotencyKey, policy);
     const canRetry = attempts < maxAttempts && outcome.retryable;
     if (outcome.kind === 'answer') {
       const { status, body } = outcome;
-      if (status <= 202) return { ok: true, status, body, attempts, durationMs: elapsed() };
+      if (status <= 202) return { ok: true, status, body, attempts, durationMs: elapsed(), idempotencyKey };
       if (!canRetry) {
         return {
           ok: false,
           status,
           body,
-          error: `POST ${input.url} ${tries(attempts)}: HTTP ${status}: ${body || '(empty body)'}`,
+          error: `POST ${shown} ${tries(attempts)}: HTTP ${status}: ${quoteForMessage(body) || '(empty body)'}`,
           attempts,
           durationMs: elapsed(),
+          idempotencyKey,
         };
       }
     } else if (!canRetry) {
       return {
         ok: false,
-        error: `POST ${input.url} ${tries(attempts)}: ${outcome.error}`,
+        error: `POST ${shown} ${tries(attempts)}: ${outcome.error}`,
         attempts,
         durationMs: elapsed(),
+        idempotencyKey,
       };
     }
     const backoff = Math.min((input.retryBackoffMs ?? defaultBackoffMs) * 2 ** (attempts - 1), maxBackoffMs);
-    await sleep(backoff);
+    await sleep(backoff, undefined, signal ? { signal } : {});
   }
 }
 
@@ -115,55 +149,61 @@ type Attempt =
   | { kind: 'no-answer'; error: string; retryable: boolean };
 
 async function attempt(
-  url: string,
+  url: URL,
   data: string,
-  timeoutMs: number,
-  httpsAgent: https.Agent | undefined,
+  input: CallWebhookInput,
+  idempotencyKey: string,
+  policy: DestinationPolicy | undefined,
 ): Promise<Attempt> {
-  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await axios.post<Readable>(url, data, {
-      headers: { 'Content-Type': 'application/json' },
-      responseType: 'stream',
-      signal,
-      validateStatus: () => true,
-      ...(httpsAgent ? { httpsAgent } : {}),
+    const response = await boundedRequest({
+      method: 'POST',
+      url,
+      headers: { 'Content-Type': 'application/json', [idempotencyKeyHeader]: idempotencyKey },
+      body: data,
+      timeoutMs: input.timeoutMs,
+      // Only the start of a hook's answer is its reason: read 64 KiB at most, keep 1 KiB.
+      maxResponseBytes: hookMaxResponseBytes,
+      overflow: 'truncate',
+      ...(input.disableTLS ? { insecureSkipVerify: true } : {}),
+      ...(policy ? { policy } : {}),
     });
-    const body = await readBounded(response.data);
     const status = response.status;
+    const body = keptBody(response.body, response.truncated);
     // As go-retryablehttp (Flagger's client) decides: 429 and 5xx except 501 Not Implemented.
     return { kind: 'answer', status, body, retryable: status === 429 || (status >= 500 && status !== 501) };
   } catch (error) {
-    if (signal.aborted) {
-      return { kind: 'no-answer', error: `no answer within ${timeoutMs}ms`, retryable: true };
-    }
-    const code = error instanceof AxiosError ? error.code : undefined;
-    const message = error instanceof Error ? error.message : String(error);
-    return {
-      kind: 'no-answer',
-      error: code && !message.includes(code) ? `${code} ${message}` : message,
-      retryable: !(code && permanentTlsCodes.has(code)),
-    };
+    if (!(error instanceof OutboundCallError)) throw error;
+    // A cancelled activity must end as cancelled, not as a failed hook.
+    if (error.kind === 'cancelled') throw error;
+    const reason = error.kind === 'timeout' ? `no answer within ${input.timeoutMs}ms` : error.reason;
+    return { kind: 'no-answer', error: quoteForMessage(reason, { max: 512 }), retryable: error.retryable };
   }
 }
 
-/** The first KiB of the body, trimmed; the rest is not read. */
-async function readBounded(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let truncated = false;
-  for await (const chunk of stream) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    chunks.push(buffer);
-    size += buffer.length;
-    if (size > maxBodyBytes) {
-      truncated = true;
-      break;
-    }
+/** The first KiB of the body, trimmed and without credentials. */
+function keptBody(body: string, truncated: boolean): string {
+  const text = redactText(body).trim();
+  if (text.length <= maxKeptBodyChars && !truncated) return text;
+  return `${text.slice(0, maxKeptBodyChars)}…`;
+}
+
+/** The same for every attempt of this activity, different for every other call. */
+function activityCallKey(): string {
+  try {
+    const { workflowExecution, activityId } = Context.current().info;
+    // The run id is part of it: activity ids restart at 1 in every run (continue-as-new, reset), so
+    // without it a later run's different call could carry an earlier call's key and be dropped.
+    if (workflowExecution) return `${workflowExecution.workflowId}/${workflowExecution.runId}/${activityId}`;
+    return `activity/${activityId}`; // an activity started on its own: its id is unique
+  } catch {
+    return randomUUID(); // not inside an activity: every call is its own
   }
-  stream.destroy();
-  const text = Buffer.concat(chunks).subarray(0, maxBodyBytes).toString('utf8').trim();
-  return truncated ? `${text}…` : text;
+}
+
+function headerSafeKey(key: string): string {
+  if (key.length > 0 && key.length <= 255 && /^[\x21-\x7e]+$/.test(key)) return key;
+  return createHash('sha256').update(key).digest('hex');
 }
 
 function tries(attempts: number): string {

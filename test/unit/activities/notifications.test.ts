@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { alertPayload, alertWanted } from '../../../activities/notifications.ts';
+import { after, before, describe, it, test } from 'node:test';
+import { alertPayload, alertWanted, postAlert } from '../../../activities/notifications.ts';
 import type { SendAlertsInput } from '../../../activities/notifications.ts';
+import { startLocalServer, type LocalServer } from './local-http.ts';
 
 const input: SendAlertsInput = {
   canary: { name: 'podinfo', namespace: 'test', target: 'podinfo' },
@@ -66,4 +67,63 @@ test('msteams gets a MessageCard and gchat a card, both carrying the message', (
     cards: { sections: { widgets: { textParagraph?: { text: string } }[] }[] }[];
   };
   assert.equal(chat.cards[0]?.sections[0]?.widgets[0]?.textParagraph?.text, input.message);
+});
+
+describe('postAlert', () => {
+  let server: LocalServer;
+  const asked: string[] = [];
+  before(async () => {
+    server = await startLocalServer((req, res) => {
+      asked.push(req.url ?? '');
+      if (req.url?.startsWith('/drip')) {
+        res.writeHead(200);
+        const timer = setInterval(() => res.write('.'), 20);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      if (req.url?.startsWith('/moved')) {
+        res.writeHead(301, { Location: 'https://hooks.example.com/services/T0/B0/SECRETPATH' }).end();
+        return;
+      }
+      // Echoes the secret path back, as some gateways do in their error pages.
+      res
+        .writeHead(404, { 'Content-Type': 'text/plain' })
+        .end(`no such hook ${req.url ?? ''} ${'x'.repeat(2000)}`);
+    });
+  });
+  after(() => server.close());
+
+  it('names only the scheme and host of the hook, whose path is its secret, and quotes 256 characters', async () => {
+    const address = `${server.url}/services/T000/B000/XXXXSECRET`;
+    await assert.rejects(postAlert(address, { text: 'hi' }), (error: Error) => {
+      assert.ok(!error.message.includes('XXXXSECRET'), error.message);
+      assert.match(error.message, /^POST http:\/\/127\.0\.0\.1:\d+\/… failed: HTTP 404: no such hook \*\*\*/);
+      assert.ok(error.message.length < 400, `${error.message.length} characters`);
+      return true;
+    });
+  });
+
+  it('gives up on a chat system that drips its answer within the total deadline', async () => {
+    await assert.rejects(
+      postAlert(`${server.url}/drip`, {}, { timeoutMs: 200 }),
+      /no complete answer within 200ms/,
+    );
+  });
+
+  it('does not follow a redirect, and does not say where it pointed', async () => {
+    await assert.rejects(postAlert(`${server.url}/moved`, {}), (error: Error) => {
+      assert.match(error.message, /HTTP 301, a redirect; redirects are not followed/);
+      assert.ok(!error.message.includes('SECRETPATH'), error.message);
+      return true;
+    });
+    assert.equal(asked.filter((p) => p.startsWith('/moved')).length, 1);
+  });
+
+  it('refuses a link-local address, and any address outside the allow list', async () => {
+    await assert.rejects(postAlert('http://169.254.169.254/hook', {}), /link-local or cloud-metadata/);
+    await assert.rejects(
+      postAlert(`${server.url}/hook`, {}, { policy: { allow: ['hooks.slack.com'] } }),
+      /not on the outbound allow list/,
+    );
+  });
 });

@@ -1,21 +1,30 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { callWebhook, eventWebhookPayload, type CallWebhookInput } from '../../../activities/webhooks.ts';
+import { asyncLocalStorage, type Context } from '@temporalio/activity';
+import {
+  callWebhook,
+  createWebhookActivities,
+  eventWebhookPayload,
+  type CallWebhookInput,
+} from '../../../activities/webhooks.ts';
 import { refusingUrl, startLocalServer, type LocalServer } from './local-http.ts';
 
 // A webhook receiver on 127.0.0.1 that answers each request with the next scripted reply.
-type Reply = { status: number; body?: string } | 'hang' | 'drop';
+type Reply = { status: number; body?: string; headers?: Record<string, string> } | 'hang' | 'drop' | 'huge';
 
 let server: LocalServer;
 let baseUrl: string;
 let script: Reply[] = [];
 let received: { method: string; contentType: string; body: unknown }[] = [];
+/** The Idempotency-Key header of each request received. */
+let keys: (string | undefined)[] = [];
 
 before(async () => {
   server = await startLocalServer((req, res) => {
     let raw = '';
     req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
     req.on('end', () => {
+      keys.push(req.headers['idempotency-key'] as string | undefined);
       received.push({
         method: req.method ?? '',
         contentType: req.headers['content-type'] ?? '',
@@ -24,7 +33,17 @@ before(async () => {
       const reply = script.shift() ?? { status: 200 };
       if (reply === 'hang') return;
       if (reply === 'drop') return req.socket.destroy();
-      res.writeHead(reply.status, { 'Content-Type': 'text/plain' }).end(reply.body ?? '');
+      if (reply === 'huge') {
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        const chunk = 'e'.repeat(64 * 1024);
+        const pump = (): void => {
+          while (res.write(chunk));
+          res.once('drain', pump);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        return pump();
+      }
+      res.writeHead(reply.status, { 'Content-Type': 'text/plain', ...reply.headers }).end(reply.body ?? '');
     });
   });
   baseUrl = server.url;
@@ -35,7 +54,24 @@ after(() => server.close());
 beforeEach(() => {
   script = [];
   received = [];
+  keys = [];
 });
+
+/** Runs `fn` as if inside an activity attempt: the activity context is what the key is derived from. */
+function inActivity<T>(
+  info: { workflowId: string; runId: string; activityId: string; attempt: number },
+  fn: () => Promise<T>,
+): Promise<T> {
+  const context = {
+    info: {
+      activityId: info.activityId,
+      attempt: info.attempt,
+      workflowExecution: { workflowId: info.workflowId, runId: info.runId },
+    },
+    cancellationSignal: new AbortController().signal,
+  } as unknown as Context;
+  return asyncLocalStorage.run(context, fn);
+}
 
 const payload = { name: 'podinfo', namespace: 'test', phase: 'Progressing', checksum: 'abc123' };
 
@@ -157,6 +193,89 @@ describe('callWebhook', () => {
     const result = await callWebhook(hook({ url: 'ftp://example/hook' }));
     assert.deepEqual([result.ok, result.attempts], [false, 0]);
     assert.match(result.error ?? '', /must be http or https/);
+  });
+});
+
+describe('callWebhook idempotency keys', () => {
+  it('sends the given key on every attempt of a call', async () => {
+    script = [{ status: 503 }, { status: 500 }, { status: 200 }];
+    const result = await callWebhook(
+      hook({ retries: 2, idempotencyKey: 'cutover/test/podinfo/abc/pre-rollout/acceptance' }),
+    );
+    assert.equal(result.ok, true);
+    assert.deepEqual(keys, Array(3).fill('cutover/test/podinfo/abc/pre-rollout/acceptance'));
+    assert.equal(result.idempotencyKey, 'cutover/test/podinfo/abc/pre-rollout/acceptance');
+  });
+
+  it('sends a key that is not header-safe as its SHA-256', async () => {
+    await callWebhook(hook({ idempotencyKey: 'cutover/test/podinfo/é hook' }));
+    assert.match(keys[0] ?? '', /^[0-9a-f]{64}$/);
+  });
+
+  it('derives the key from the activity: the same for a retried attempt, another for another call', async () => {
+    const call = { workflowId: 'cutover/test/podinfo/rollout/abc', runId: 'run-1', activityId: '7' };
+    await inActivity({ ...call, attempt: 1 }, () => callWebhook(hook()));
+    await inActivity({ ...call, attempt: 2 }, () => callWebhook(hook())); // Temporal retried the activity
+    await inActivity({ ...call, activityId: '8', attempt: 1 }, () => callWebhook(hook()));
+    await inActivity({ ...call, runId: 'run-2', attempt: 1 }, () => callWebhook(hook()));
+    assert.equal(keys.length, 4);
+    assert.equal(keys[0], 'cutover/test/podinfo/rollout/abc/run-1/7');
+    assert.equal(keys[1], keys[0], 'a retried attempt carries the same key');
+    assert.notEqual(keys[2], keys[0], 'another activity carries another key');
+    assert.notEqual(keys[3], keys[0], 'the same activity id in a later run is another call');
+  });
+
+  it('gives each call outside an activity its own key', async () => {
+    await callWebhook(hook());
+    await callWebhook(hook());
+    assert.equal(new Set(keys).size, 2);
+  });
+});
+
+describe('callWebhook bounds', () => {
+  it('reads at most 64 KiB of an endless answer and keeps 1 KiB', async () => {
+    script = ['huge'];
+    const result = await callWebhook(hook());
+    assert.equal(result.ok, false);
+    assert.equal(result.status, 500);
+    assert.equal(result.body?.length, 1025);
+    assert.ok((result.error ?? '').length < 400, 'the error quotes 256 characters of the body');
+  });
+
+  it('does not follow a redirect', async () => {
+    script = [{ status: 302, headers: { Location: 'http://127.0.0.1:1/elsewhere' } }];
+    const result = await callWebhook(hook({ retries: 2 }));
+    assert.equal(result.ok, false);
+    assert.equal(result.attempts, 1, 'a redirect is not retried');
+    assert.match(
+      result.error ?? '',
+      /HTTP 302, a redirect to http:\/\/127\.0\.0\.1:1\/elsewhere; redirects are not followed/,
+    );
+  });
+
+  it('refuses a cloud-metadata address without calling it', async () => {
+    const result = await callWebhook(hook({ url: 'http://169.254.169.254/latest/meta-data/', retries: 2 }));
+    assert.deepEqual([result.ok, result.attempts], [false, 1]);
+    assert.match(result.error ?? '', /link-local or cloud-metadata address/);
+  });
+
+  it('keeps to the worker’s destination policy', async () => {
+    const { callWebhook: denied } = createWebhookActivities({ outboundPolicy: { allow: ['10.0.0.0/8'] } });
+    const result = await denied(hook());
+    assert.equal(result.ok, false);
+    assert.match(result.error ?? '', /not on the outbound allow list/);
+    assert.equal(received.length, 0);
+  });
+
+  it('removes credentials from the URL and the answer it reports', async () => {
+    script = [{ status: 401, body: 'bad credentials: password=hunter2 Authorization: Bearer abc.def' }];
+    const result = await callWebhook(
+      hook({ url: baseUrl.replace('http://', 'http://bob:pw1234@') + '/gate?token=t0p' }),
+    );
+    const error = result.error ?? '';
+    for (const secret of ['pw1234', 't0p', 'hunter2', 'abc.def']) assert.ok(!error.includes(secret), error);
+    assert.ok(!(result.body ?? '').includes('hunter2'));
+    assert.match(error, /^POST http:\/\/\*\*\*@127\.0\.0\.1:\d+\/gate\?token=\*\*\* failed: HTTP 401/);
   });
 });
 
