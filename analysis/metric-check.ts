@@ -48,6 +48,11 @@ export interface MetricCheckVerdict {
   skipped?: boolean;
   /** The value compared with the thresholds (milliseconds for builtin `request-duration`). */
   value?: number;
+  /**
+   * Set when `value` is not in the unit the query returned: `ms` for builtin `request-duration`, whose
+   * query returns seconds. Flagger exports that metric in seconds (`flagger_canary_metric_analysis`).
+   */
+  valueUnit?: 'ms';
   /** Set when the query returned no values: the policy that decided the verdict. */
   noDataPolicy?: NoDataPolicy;
   /** A Flagger-worded event: "Halt podinfo.test advancement success rate 95.00% < 99%". */
@@ -72,16 +77,18 @@ export function evaluateMetricCheck(input: MetricCheckInput): MetricCheckVerdict
   const bound = (limit: number): number => (builtin === 'request-duration' ? Math.trunc(limit) : limit);
   const { min, max } = input.thresholdRange;
   const halt = `Halt ${canary.name}.${canary.namespace} advancement`;
+  const unit = builtin === 'request-duration' ? { valueUnit: 'ms' as const } : {};
 
   if (min !== undefined && value < bound(min)) {
-    return { passed: false, value, message: `${halt} ${describe(builtin, name, value, '<', min)}` };
+    return { passed: false, value, ...unit, message: `${halt} ${describe(builtin, name, value, '<', min)}` };
   }
   if (max !== undefined && value > bound(max)) {
-    return { passed: false, value, message: `${halt} ${describe(builtin, name, value, '>', max)}` };
+    return { passed: false, value, ...unit, message: `${halt} ${describe(builtin, name, value, '>', max)}` };
   }
   return {
     passed: true,
     value,
+    ...unit,
     message: `Metric ${name} ${formatValue(builtin, value)} passed for ${canary.name}.${canary.namespace}${rangeText(builtin, input.thresholdRange)}`,
   };
 }

@@ -364,7 +364,7 @@ function resolveAnalysis(
   const problemsBefore = check.problems.length;
   const intervalMs = resolveInterval(a.interval, `${path}.interval`, options, check);
 
-  if (a.iterations === undefined || a.iterations === 0) {
+  if (a.iterations === undefined) {
     check.problem(
       `${path}.iterations`,
       `${path}.iterations is missing; blue/green runs a fixed number of checks before promoting.`,

@@ -19,6 +19,9 @@ export interface CanaryRef {
 
 export type RolloutOutcome = 'promoted' | 'rolled-back' | 'failed';
 
+/** The unit a metric check's value is in, when not the query's own (see `MetricCheckVerdict.valueUnit`). */
+export type MetricValueUnit = 'ms';
+
 export interface ControllerMetricsOptions {
   /** Cutover's version, shown as `flagger_info{version}`. */
   version: string;
@@ -37,8 +40,12 @@ export interface ControllerMetrics {
   /** `flagger_canary_total`, replacing the whole set: a namespace left out loses its series. */
   setCanaryTotals(countByNamespace: Record<string, number>): void;
   observeRolloutDuration(canary: CanaryRef, seconds: number): void;
-  /** `flagger_canary_metric_analysis`: the last value of one metric check (`analysis.metrics[].name`). */
-  setMetricAnalysis(canary: CanaryRef, metric: string, value: number): void;
+  /**
+   * `flagger_canary_metric_analysis`: the last value of one metric check (`analysis.metrics[].name`), in
+   * Flagger's unit. Pass the verdict's `valueUnit`: a value in `ms` (builtin request-duration, as the
+   * check compares it) is exported in seconds, as Flagger does (0.004, not 4).
+   */
+  setMetricAnalysis(canary: CanaryRef, metric: string, value: number, unit?: MetricValueUnit): void;
   /** One of the `_successes_total`/`_failures_total` counters; `analysisSkipped` for `skipAnalysis: true`. */
   countRolloutEnd(canary: CanaryRef, outcome: RolloutOutcome, options?: { analysisSkipped?: boolean }): void;
   /** Drops a deleted Canary's gauges (counters and the histogram stay, as in Flagger). */
@@ -166,8 +173,9 @@ export function createControllerMetrics(options: ControllerMetricsOptions): Cont
     observeRolloutDuration(canary, seconds) {
       duration.observe({ name: labelName(canary), namespace: canary.namespace }, seconds);
     },
-    setMetricAnalysis(canary, metric, value) {
-      analysis.set({ name: labelName(canary), namespace: canary.namespace, metric }, value);
+    setMetricAnalysis(canary, metric, value, unit) {
+      const exported = unit === 'ms' ? value / 1000 : value;
+      analysis.set({ name: labelName(canary), namespace: canary.namespace, metric }, exported);
       const key = canaryKey(canary);
       const metrics = analysedMetrics.get(key) ?? new Set<string>();
       analysedMetrics.set(key, metrics.add(metric));

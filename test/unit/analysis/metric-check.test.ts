@@ -41,6 +41,7 @@ describe('evaluateMetricCheck', () => {
     assert.deepEqual(verdict, {
       passed: false,
       value: 1500,
+      valueUnit: 'ms',
       message: 'Halt podinfo.test advancement request duration 1.5s > 500ms',
     });
     assert.equal(

@@ -140,7 +140,19 @@ test('rejects a missing targetRef and a DaemonSet target', () => {
 test('rejects a missing iterations count', () => {
   const obj = tutorial();
   delete obj.spec.analysis.iterations;
+  assert.match(problemAt(obj, 'spec.analysis.iterations').message, /is missing/);
   assert.match(problemAt(obj, 'spec.analysis.iterations').fix, /iterations/);
+});
+
+test('rejects iterations: 0 as too small, not as missing', () => {
+  const obj = tutorial();
+  obj.spec.analysis.iterations = 0;
+  const problem = problemAt(obj, 'spec.analysis.iterations');
+  assert.equal(
+    problem.message,
+    'spec.analysis.iterations is 0, but it must be a whole number of at least 1.',
+  );
+  assert.match(problem.fix, /Set iterations to the number of good checks needed/);
 });
 
 test('rejects bad durations with the reason', () => {

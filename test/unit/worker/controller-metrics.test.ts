@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canaryStatusValue, createControllerMetrics } from '../../../worker/controller-metrics.ts';
 import { CanaryPhase } from '../../../canary/status.ts';
+import { evaluateMetricCheck } from '../../../analysis/metric-check.ts';
 
 const podinfo = { name: 'podinfo', namespace: 'shop' };
 
@@ -98,6 +99,31 @@ test('rollout ends count as successes or failures with the blue-green strategy l
   ]);
   assert.deepEqual(lines(text, 'flagger_canary_failures_total'), [
     'flagger_canary_failures_total{name="podinfo",namespace="shop",deployment_strategy="blue-green",analysis_status="completed"} 2',
+  ]);
+});
+
+test('request-duration is exported in seconds as Flagger does, though the check compares milliseconds', async () => {
+  const metrics = createControllerMetrics({ version: 'v', processMetrics: false });
+  // The builtin query answers 0.004 (seconds); the verdict carries 4 ms, the unit it is in, and the
+  // worker passes both on.
+  const verdict = evaluateMetricCheck({
+    name: 'request-duration',
+    canary: { name: 'podinfo', namespace: 'shop', target: 'podinfo' },
+    result: { kind: 'value', value: 0.004 },
+    thresholdRange: { max: 500 },
+  });
+  assert.deepEqual([verdict.value, verdict.valueUnit], [4, 'ms']);
+  metrics.setMetricAnalysis(podinfo, 'request-duration', verdict.value ?? NaN, verdict.valueUnit);
+  const rate = evaluateMetricCheck({
+    name: 'request-success-rate',
+    canary: { name: 'podinfo', namespace: 'shop', target: 'podinfo' },
+    result: { kind: 'value', value: 99.5 },
+    thresholdRange: { min: 99 },
+  });
+  metrics.setMetricAnalysis(podinfo, 'request-success-rate', rate.value ?? NaN, rate.valueUnit);
+  assert.deepEqual(lines(await exposition(metrics), 'flagger_canary_metric_analysis'), [
+    'flagger_canary_metric_analysis{name="podinfo",namespace="shop",metric="request-duration"} 0.004',
+    'flagger_canary_metric_analysis{name="podinfo",namespace="shop",metric="request-success-rate"} 99.5',
   ]);
 });
 
