@@ -14,10 +14,11 @@ import YAML from 'yaml';
 import { waitFor } from '../../stack/processes.ts';
 import { toolPath } from '../../stack/tools.ts';
 import { kube } from '../support/cluster.ts';
-import type { ManifestObject } from '../unit/deploy/manifests.ts';
+import type { ManifestObject, Permission } from '../unit/deploy/manifests.ts';
 import {
   asManifest,
   deployDir,
+  droppedPermissions,
   installedObjects,
   objectKey,
   workerPermissions,
@@ -261,19 +262,27 @@ test("the worker's service account may do what the worker does, and nothing else
     30_000,
   );
 
+  const asked = (permission: Permission, verb: string): k8s.V1ResourceAttributes => ({
+    group: permission.group,
+    resource: permission.resource,
+    verb,
+    ...(permission.resource === 'customresourcedefinitions'
+      ? { name: workerReadableCrds[0] }
+      : { namespace: inApp }),
+    ...(permission.subresource ? { subresource: permission.subresource } : {}),
+  });
   for (const permission of workerPermissions) {
     for (const verb of permission.verbs) {
-      const attributes: k8s.V1ResourceAttributes = {
-        group: permission.group,
-        resource: permission.resource,
-        verb,
-        namespace: inApp,
-        ...(permission.subresource ? { subresource: permission.subresource } : {}),
-        ...(permission.resource === 'customresourcedefinitions'
-          ? { namespace: undefined, name: workerReadableCrds[0] }
-          : {}),
-      };
+      const attributes = asked(permission, verb);
       assert.ok(await allowed(attributes), `may ${verb} ${JSON.stringify(attributes)}`);
+    }
+  }
+  // The grants the worker held before and never used (canaries update/patch, deployments/scale,
+  // events.k8s.io, CRD get, list/watch on templates and providers, every `update`) are gone.
+  for (const permission of droppedPermissions) {
+    for (const verb of permission.verbs) {
+      const attributes = asked(permission, verb);
+      assert.equal(await allowed(attributes), false, `may not ${verb} ${JSON.stringify(attributes)}`);
     }
   }
 
@@ -300,6 +309,9 @@ test("the worker's service account may do what the worker does, and nothing else
       verb: 'update',
       name: workerReadableCrds[0],
     },
+    { group: '', resource: 'secrets', verb: 'delete', namespace: inApp },
+    { group: '', resource: 'serviceaccounts', subresource: 'token', verb: 'create', namespace: inApp },
+    { group: 'coordination.k8s.io', resource: 'leases', verb: 'create', namespace: inApp },
   ];
   for (const attributes of refused)
     assert.equal(await allowed(attributes), false, `may not ${JSON.stringify(attributes)}`);

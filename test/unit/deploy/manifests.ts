@@ -85,30 +85,55 @@ export interface Permission {
   verbs: string[];
 }
 
-/** What the worker does in a cluster, and so all that its ClusterRole grants. */
+/**
+ * What the worker does in a cluster, and so all that its ClusterRole grants. Each line names the calls
+ * that need it; a grant no call needs is not here (least privilege).
+ */
 export const workerPermissions: Permission[] = [
-  { group: 'flagger.app', resource: 'canaries', verbs: ['get', 'list', 'watch', 'update', 'patch'] },
-  { group: 'flagger.app', resource: 'canaries', subresource: 'status', verbs: ['update', 'patch'] },
+  // watcher.ts informer (list, watch); canary-status.ts getNamespacedCustomObject.
+  { group: 'flagger.app', resource: 'canaries', verbs: ['get', 'list', 'watch'] },
+  // canary-status.ts patchNamespacedCustomObjectStatus.
+  { group: 'flagger.app', resource: 'canaries', subresource: 'status', verbs: ['patch'] },
   // Owner references with blockOwnerDeletion, where OwnerReferencesPermissionEnforcement is enabled.
   { group: 'flagger.app', resource: 'canaries', subresource: 'finalizers', verbs: ['update'] },
-  { group: 'flagger.app', resource: 'metrictemplates', verbs: ['get', 'list', 'watch'] },
-  { group: 'flagger.app', resource: 'alertproviders', verbs: ['get', 'list', 'watch'] },
-  { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
+  // metric-checks.ts and notifications.ts getNamespacedCustomObject, by name.
+  { group: 'flagger.app', resource: 'metrictemplates', verbs: ['get'] },
+  { group: 'flagger.app', resource: 'alertproviders', verbs: ['get'] },
+  // Informers (list, watch); readNamespacedDeployment; createNamespacedDeployment (the primary);
+  // patchNamespacedDeployment (scale, promotion, revert).
+  { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  // readNamespacedService; server-side apply (patch, and create when missing); the apex take-over patch.
+  { group: '', resource: 'services', verbs: ['get', 'create', 'patch'] },
+  // Informers; readNamespacedConfigMap/Secret of a target; server-side apply of the -primary copies;
+  // metric-checks.ts and notifications.ts readNamespacedSecret.
+  { group: '', resource: 'configmaps', verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  { group: '', resource: 'secrets', verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  // readNamespacedHorizontalPodAutoscaler; server-side apply of the -primary HPA.
+  { group: 'autoscaling', resource: 'horizontalpodautoscalers', verbs: ['get', 'create', 'patch'] },
+  // canary-status.ts createNamespacedEvent.
+  { group: '', resource: 'events', verbs: ['create'] },
+];
+
+/**
+ * Grants the worker once held and uses no longer: the SubjectAccessReview test checks each is refused.
+ */
+export const droppedPermissions: Permission[] = [
+  { group: 'flagger.app', resource: 'canaries', verbs: ['update', 'patch'] },
+  { group: 'flagger.app', resource: 'canaries', subresource: 'status', verbs: ['update'] },
+  { group: 'flagger.app', resource: 'metrictemplates', verbs: ['list', 'watch'] },
+  { group: 'flagger.app', resource: 'alertproviders', verbs: ['list', 'watch'] },
+  { group: 'apps', resource: 'deployments', verbs: ['update'] },
   { group: 'apps', resource: 'deployments', subresource: 'scale', verbs: ['get', 'update', 'patch'] },
-  { group: '', resource: 'services', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
-  { group: '', resource: 'configmaps', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
-  { group: '', resource: 'secrets', verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'] },
-  {
-    group: 'autoscaling',
-    resource: 'horizontalpodautoscalers',
-    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch'],
-  },
-  { group: '', resource: 'events', verbs: ['create', 'patch'] },
+  { group: '', resource: 'services', verbs: ['list', 'watch', 'update'] },
+  { group: '', resource: 'configmaps', verbs: ['update'] },
+  { group: '', resource: 'secrets', verbs: ['update'] },
+  { group: 'autoscaling', resource: 'horizontalpodautoscalers', verbs: ['list', 'watch', 'update'] },
+  { group: '', resource: 'events', verbs: ['patch'] },
   { group: 'events.k8s.io', resource: 'events', verbs: ['create', 'patch'] },
   { group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', verbs: ['get'] },
 ];
 
-/** The CRDs the worker may read, and no others. */
+/** The CRDs deploy/ installs. (The worker reads none of them: it needs no grant on CRDs.) */
 export const workerReadableCrds = [
   'canaries.flagger.app',
   'metrictemplates.flagger.app',
