@@ -7,18 +7,27 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { historiesDir } from '../support/histories.ts';
+import { engineFolders, historiesDir } from '../support/histories.ts';
 import { quietRuntime, workflowBundle } from '../support/worker.ts';
 
-const files = existsSync(historiesDir)
-  ? readdirSync(historiesDir)
-      .filter((f) => f.endsWith('.json'))
-      .sort()
-  : [];
+function historiesOf(engine: string): string[] {
+  const dir = join(historiesDir, engine);
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => join(engine, f))
+    : [];
+}
 
-test('recorded rollout histories exist', () => {
-  assert.ok(files.length >= 5, `expected recorded histories in ${historiesDir}, found ${files.length}`);
-});
+const files = engineFolders.flatMap(historiesOf);
+
+for (const engine of engineFolders) {
+  test(`recorded rollout histories of engine ${engine} exist`, () => {
+    const found = historiesOf(engine).length;
+    assert.ok(found >= 5, `expected recorded histories in ${join(historiesDir, engine)}, found ${found}`);
+  });
+}
 
 test('every recorded rollout history replays against the current workflow code', async () => {
   quietRuntime();

@@ -7,11 +7,17 @@ import { join } from 'node:path';
 import { repoRoot } from '../../stack/tools.ts';
 
 export const historiesDir = join(repoRoot, 'test', 'replay', 'histories');
+/**
+ * One folder per engine: v1 histories (the first engine, before `cutover-engine-v2`) are kept as
+ * recorded so the frozen legacy workflow is proven to replay; new recordings go to the current one.
+ */
+export const engineFolders = ['v1', 'v2'] as const;
+const currentEngineFolder = join(historiesDir, 'v2');
 
 export async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
   if (process.env.CUTOVER_RECORD_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
-  mkdirSync(historiesDir, { recursive: true });
+  mkdirSync(currentEngineFolder, { recursive: true });
   // The proto JSON form `temporal workflow show --output json` writes, so the CLI can read it too.
-  writeFileSync(join(historiesDir, `${name}.json`), historyToJSON(history));
+  writeFileSync(join(currentEngineFolder, `${name}.json`), historyToJSON(history));
 }
