@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import https from 'node:https';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
@@ -13,7 +14,11 @@ import * as k8s from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { waitFor } from '../../stack/processes.ts';
 import { toolPath } from '../../stack/tools.ts';
-import { kube } from '../support/cluster.ts';
+import { canaryEvents, canaryObject, ensureCrds, readCanaryStatus } from '../support/canaries.ts';
+import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+import { startWorkerProcess } from '../support/worker-process.ts';
+import type { WorkerProcess } from '../support/worker-process.ts';
 import type { ManifestObject, Permission } from '../unit/deploy/manifests.ts';
 import {
   asManifest,
@@ -315,6 +320,142 @@ test("the worker's service account may do what the worker does, and nothing else
   ];
   for (const attributes of refused)
     assert.equal(await allowed(attributes), false, `may not ${JSON.stringify(attributes)}`);
+});
+
+/** The stack's kubeconfig, acting as the worker's service account (impersonation by the admin user). */
+function impersonatingKubeconfig(dir: string): string {
+  const config = YAML.parse(readFileSync(endpoints.kubeconfig, 'utf8')) as {
+    users: { user: Record<string, unknown> }[];
+  };
+  const user = `system:serviceaccount:${workerServiceAccount.namespace}:${workerServiceAccount.name}`;
+  for (const entry of config.users) entry.user.as = user;
+  const path = join(dir, 'kubeconfig-as-worker.yaml');
+  writeFileSync(path, YAML.stringify(config), { mode: 0o600 });
+  return path;
+}
+
+test('the worker runs a whole rollout under these grants alone', { timeout: 240_000 }, async () => {
+  const { config, apps, core } = kube();
+  const custom = config.makeApiClient(k8s.CustomObjectsApi);
+  const ns = await testNamespace('rbac-rollout');
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-rbac-'));
+  const alerts = await startWebhookReceiver();
+  let worker: WorkerProcess | undefined;
+  try {
+    await ensureCrds();
+    // Everything a rollout reads or writes: a tracked ConfigMap and Secret (copied to -primary), an
+    // HPA (a -primary HPA), a Secret-backed MetricTemplate, an AlertProvider, Events, the status.
+    await core.createNamespacedConfigMap({
+      namespace: ns.name,
+      body: { metadata: { name: 'podinfo-config' }, data: { color: 'blue' } },
+    });
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: { metadata: { name: 'podinfo-secret' }, stringData: { key: 'v1' } },
+    });
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: { metadata: { name: 'prom-auth' }, stringData: { token: 'not-checked-by-prometheus' } },
+    });
+    const deployment = podinfoDeployment('podinfo', ns.name, 1);
+    const container = deployment.spec?.template.spec?.containers[0];
+    if (container)
+      container.envFrom = [
+        { configMapRef: { name: 'podinfo-config' } },
+        { secretRef: { name: 'podinfo-secret' } },
+      ];
+    await apps.createNamespacedDeployment({ namespace: ns.name, body: deployment });
+    await config.makeApiClient(k8s.AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'podinfo' },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+          minReplicas: 1,
+          maxReplicas: 2,
+        },
+      },
+    });
+    const create = (plural: string, body: Record<string, unknown>) =>
+      custom.createNamespacedCustomObject({
+        group: 'flagger.app',
+        version: 'v1beta1',
+        namespace: ns.name,
+        plural,
+        body,
+      });
+    await create('metrictemplates', {
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'MetricTemplate',
+      metadata: { name: 'always-one' },
+      spec: {
+        provider: { type: 'prometheus', address: endpoints.prometheusUrl, secretRef: { name: 'prom-auth' } },
+        query: 'vector(1)',
+      },
+    });
+    await create('alertproviders', {
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'AlertProvider',
+      metadata: { name: 'chat' },
+      spec: { type: 'slack', address: alerts.url('/alerts') },
+    });
+    const asWorker = impersonatingKubeconfig(dir);
+    // The kubeconfig really acts as the service account: what the role does not grant is refused.
+    const restricted = new k8s.KubeConfig();
+    restricted.loadFromFile(asWorker);
+    await assert.rejects(
+      restricted.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: ns.name }),
+      (error: unknown) => error instanceof k8s.ApiException && error.code === 403,
+    );
+    worker = await startWorkerProcess({
+      namespace: ns.name,
+      taskQueue: `rbac-${ns.name}`,
+      extraArgs: ['--kubeconfig', asWorker],
+    });
+    await create(
+      'canaries',
+      canaryObject('podinfo', ns.name, {
+        interval: '300ms',
+        iterations: 2,
+        autoscalerRef: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'podinfo' },
+        metrics: [{ name: 'always-one', templateRef: { name: 'always-one' }, thresholdRange: { max: 2 } }],
+        alerts: [{ name: 'chat', severity: 'info', providerRef: { name: 'chat' } }],
+      }),
+    );
+    const phase = async () => String((await readCanaryStatus(ns.name, 'podinfo')).phase);
+    await waitFor('the Canary to be Initialized', async () => (await phase()) === 'Initialized', 90_000);
+
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'podinfo',
+        namespace: ns.name,
+        body: { spec: { template: { metadata: { annotations: { rev: '2' } } } } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await waitFor('the rollout to end', async () => ['Succeeded', 'Failed'].includes(await phase()), 120_000);
+    assert.equal(await phase(), 'Succeeded', worker.logs().slice(-3000));
+
+    const primary = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns.name });
+    assert.equal(primary.spec?.template.metadata?.annotations?.rev, '2');
+    await core.readNamespacedConfigMap({ name: 'podinfo-config-primary', namespace: ns.name });
+    await core.readNamespacedSecret({ name: 'podinfo-secret-primary', namespace: ns.name });
+    await config
+      .makeApiClient(k8s.AutoscalingV2Api)
+      .readNamespacedHorizontalPodAutoscaler({ name: 'podinfo-primary', namespace: ns.name });
+    const messages = (await canaryEvents(ns.name, 'podinfo')).map((e) => e.message);
+    assert.ok(
+      messages.some((m) => m.startsWith('Promotion completed!')),
+      messages.join('\n'),
+    );
+    assert.ok(alerts.callsTo('/alerts').length > 0, 'the alert went out');
+    assert.doesNotMatch(worker.logs(), /forbidden|403/i, 'no call was refused');
+  } finally {
+    await worker?.stop();
+    await alerts.close();
+    await ns.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const promtool = (process.env.PATH ?? '')
