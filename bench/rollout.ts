@@ -27,7 +27,10 @@ interface Measured {
   analysisMs: number;
   events: number;
   activities: number;
+  localActivities: number;
   timers: number;
+  /** Billable Temporal actions, counted from the history as Temporal Cloud counts them. */
+  actions: number;
 }
 
 async function measure(worker: TestWorker, n: number): Promise<Measured> {
@@ -56,14 +59,34 @@ async function measure(worker: TestWorker, n: number): Promise<Measured> {
     const totalMs = (description.closeTime?.getTime() ?? 0) - description.startTime.getTime();
     const history = (await handle.fetchHistory()).events ?? [];
     // The acceptance hook waits for the first scrape of the green pods; that is the cluster, not Cutover.
-    const waitedMs = hooks.callsTo('/acceptance').length > 0 ? await acceptanceWait(history) : 0;
+    // It ends one interval before the first tick calls the load-test hook.
+    const acceptance = hooks.callsTo('/acceptance')[0]?.at;
+    const firstTick = hooks.callsTo('/load')[0]?.at;
+    const waitedMs =
+      acceptance !== undefined && firstTick !== undefined
+        ? Math.max(0, firstTick - acceptance - intervalMs)
+        : 0;
+    const count = (has: (e: HistoryEvent) => unknown): number => history.filter((e) => has(e)).length;
+    const activities = count((e) => e.activityTaskScheduledEventAttributes);
+    const localActivities = count((e) => e.markerRecordedEventAttributes);
+    const timers = count((e) => e.timerStartedEventAttributes);
     return {
       iterations: n,
       totalMs: totalMs - waitedMs,
       analysisMs: n * intervalMs,
       events: history.length,
-      activities: history.filter((e) => e.activityTaskScheduledEventAttributes).length,
-      timers: history.filter((e) => e.timerStartedEventAttributes).length,
+      activities,
+      localActivities,
+      timers,
+      // Started, each activity, local activity, timer, search-attribute upsert and signal is one action.
+      actions:
+        1 +
+        activities +
+        localActivities +
+        timers +
+        count((e) => e.upsertWorkflowSearchAttributesEventAttributes) +
+        count((e) => e.workflowExecutionSignaledEventAttributes) +
+        count((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes),
     };
   } finally {
     await load.stop();
@@ -76,38 +99,23 @@ type HistoryEvent = NonNullable<
   Awaited<ReturnType<ReturnType<TestWorker['client']['workflow']['getHandle']>['fetchHistory']>>['events']
 >[number];
 
-/** Time the pre-rollout (acceptance) activity took, from its scheduled to its completed event. */
-async function acceptanceWait(history: HistoryEvent[]): Promise<number> {
-  // The first webhook a rollout calls is its pre-rollout hook (this Canary has no confirm-rollout gate).
-  const scheduled = history.find(
-    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'callWebhook',
-  );
-  if (!scheduled?.eventId) return 0;
-  const completed = history.find(
-    (e) =>
-      e.activityTaskCompletedEventAttributes?.scheduledEventId?.toString() === scheduled.eventId?.toString(),
-  );
-  const ms = (t: HistoryEvent['eventTime']): number => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
-  return completed ? ms(completed.eventTime) - ms(scheduled.eventTime) : 0;
-}
-
 await stackUp();
 const worker = await startTestWorker('bench');
 try {
   const small = await measure(worker, 2);
   const full = await measure(worker, iterations);
-  const perIteration = (key: 'events' | 'activities' | 'timers'): string =>
+  const perIteration = (key: 'events' | 'activities' | 'localActivities' | 'timers' | 'actions'): string =>
     ((full[key] - small[key]) / (full.iterations - small.iterations)).toFixed(1);
   const line = (m: Measured): string =>
     `  iterations=${m.iterations} interval=${interval}: total ${(m.totalMs / 1000).toFixed(2)}s, ` +
     `analysis ${(m.analysisMs / 1000).toFixed(2)}s, overhead ${((m.totalMs - m.analysisMs) / 1000).toFixed(2)}s; ` +
-    `${m.events} history events, ${m.activities} activities, ${m.timers} timers`;
+    `${m.events} history events, ${m.activities} activities, ${m.localActivities} local activities, ${m.timers} timers, ${m.actions} actions`;
   process.stdout.write(
     'rollout benchmark (2 builtin metrics, 1 pre-rollout and 1 rollout hook, real stack)\n',
   );
   process.stdout.write(`${line(small)}\n${line(full)}\n`);
   process.stdout.write(
-    `  per iteration: ${perIteration('events')} history events, ${perIteration('activities')} activities, ${perIteration('timers')} timers\n`,
+    `  per iteration: ${perIteration('events')} history events, ${perIteration('actions')} actions (${perIteration('activities')} activities, ${perIteration('localActivities')} local activities, ${perIteration('timers')} timers)\n`,
   );
   process.stdout.write(
     `  overhead (total - iterations × interval, acceptance-hook wait excluded): ${((full.totalMs - full.analysisMs) / 1000).toFixed(2)}s\n`,
