@@ -29,8 +29,9 @@ async function printStatus(json: boolean): Promise<boolean> {
   } else {
     for (const s of status) {
       const origin = s.external ? 'external' : s.pid ? `pid ${s.pid}` : 'local';
+      const problem = !s.healthy && s.problem ? `  ${s.problem}` : '';
       process.stdout.write(
-        `${s.healthy ? 'up  ' : 'DOWN'}  ${s.component.padEnd(11)} ${s.address}  (${origin})\n`,
+        `${s.healthy ? 'up  ' : 'DOWN'}  ${s.component.padEnd(11)} ${s.address}  (${origin})${problem}\n`,
       );
     }
   }

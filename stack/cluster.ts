@@ -2,24 +2,54 @@
 // kube-scheduler, built from Go modules and run by `kwokctl --runtime binary`, with KWOK simulating
 // nodes and pods. Everything binds to loopback and every node reports 127.0.0.1 as its address, so
 // nothing in the stack ever dials an address that is not on this machine.
+//
+// `up` keeps a cluster's data: components that died are started again from kwokctl's saved
+// configuration (etcd's data directory stays). A cluster is rebuilt only when it cannot be repaired or
+// was made with an older layout, and then the stack says so, and why, and keeps the old files aside.
 import * as k8s from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from './processes.ts';
+import { parse as parseYaml } from 'yaml';
+import { clusterPortsForCreate } from './cluster-ports.ts';
+import type { ClusterPorts } from './cluster-ports.ts';
+import { isAlive, waitFor } from './processes.ts';
 import { localKubeconfig, localPorts } from './endpoints.ts';
+import { stackProcesses, stopProcesses } from './stack-processes.ts';
 import { readVersions, toolPath } from './tools.ts';
 
 const run = promisify(execFile);
 export const clusterName = 'cutover';
 export const nodeNames = ['kwok-node-0', 'kwok-node-1'];
 
+/**
+ * What a cluster is made with. Room for 2,000 Canaries (4 Services and 2–4 pods each) and more: the
+ * apiserver's default Service range is a /24 (full near 85 Canaries) and a KWOK node takes 110 pods.
+ * `version` is bumped whenever a field changes, so an older cluster is recognised.
+ */
+export const clusterLayout = {
+  version: 2,
+  serviceRange: '10.96.0.0/16',
+  podRange: '10.64.0.0/12',
+  podsPerNode: 10_000,
+} as const;
+
+export type Say = (message: string) => void;
+
 function kwokEnv(stateDir: string): NodeJS.ProcessEnv {
   return { ...process.env, KWOK_WORKDIR: join(stateDir, 'kwok') };
 }
 
-function kwokctlConfig(): string {
+export function clusterDir(stateDir: string): string {
+  return join(stateDir, 'kwok', 'clusters', clusterName);
+}
+
+function layoutFile(stateDir: string): string {
+  return join(stateDir, 'cluster-layout.json');
+}
+
+function kwokctlConfig(ports: ClusterPorts): string {
   const versions = readVersions();
   const docs = [
     {
@@ -30,6 +60,14 @@ function kwokctlConfig(): string {
         kubeVersion: versions.KUBERNETES_VERSION,
         bindAddress: '127.0.0.1',
         kubeApiserverPort: localPorts.kubeApiserver,
+        etcdPort: ports.etcd,
+        etcdPeerPort: ports.etcdPeer,
+        kubeControllerManagerPort: ports.kubeControllerManager,
+        kubeSchedulerPort: ports.kubeScheduler,
+        kwokControllerPort: ports.kwokController,
+        // The controller-manager and scheduler talk to the apiserver at 20 requests/s by default,
+        // which is what a thousand Deployments rolling out at once wait on.
+        disableQPSLimits: true,
         kubeApiserverBinary: toolPath('kube-apiserver'),
         kubeControllerManagerBinary: toolPath('kube-controller-manager'),
         kubeSchedulerBinary: toolPath('kube-scheduler'),
@@ -37,6 +75,23 @@ function kwokctlConfig(): string {
         kwokControllerBinary: toolPath('kwok'),
         etcdBinary: toolPath('etcd'),
       },
+      componentsPatches: [
+        {
+          name: 'kube-apiserver',
+          extraArgs: [{ key: 'service-cluster-ip-range', value: clusterLayout.serviceRange }],
+        },
+        // With one replica, leader election only adds a way to die: after an apiserver pause longer
+        // than the lease, both exit ("leaderelection lost") and nothing would run Deployments.
+        {
+          name: 'kube-controller-manager',
+          extraArgs: [
+            { key: 'leader-elect', value: 'false' },
+            { key: 'concurrent-deployment-syncs', value: '20' },
+            { key: 'concurrent-replicaset-syncs', value: '20' },
+          ],
+        },
+        { name: 'kube-scheduler', extraArgs: [{ key: 'leader-elect', value: 'false' }] },
+      ],
     },
     {
       apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
@@ -45,7 +100,7 @@ function kwokctlConfig(): string {
       // matter are spelled out; nodeIP keeps every node address on this machine.
       options: {
         nodeIP: '127.0.0.1',
-        cidr: '10.0.0.1/24',
+        cidr: clusterLayout.podRange,
         podPlayStageParallelism: 4,
         nodePlayStageParallelism: 4,
         nodeLeaseParallelism: 4,
@@ -78,7 +133,60 @@ export async function clusterHealthy(kubeconfig: string): Promise<boolean> {
   }
 }
 
+export interface ClusterComponent {
+  name: string;
+  running: boolean;
+  pid?: number;
+}
+
+/** The components kwokctl runs for the cluster, from its saved configuration and pid files. */
+export function clusterComponents(stateDir: string): ClusterComponent[] | undefined {
+  const dir = clusterDir(stateDir);
+  const configFile = join(dir, 'kwok.yaml');
+  if (!existsSync(configFile)) return undefined;
+  const docs = readFileSync(configFile, 'utf8').split(/^---$/m);
+  const components: ClusterComponent[] = [];
+  for (const doc of docs) {
+    const parsed = parseYaml(doc) as {
+      kind?: string;
+      components?: { name?: string; binary?: string; workDir?: string }[];
+    } | null;
+    if (parsed?.kind !== 'KwokctlConfiguration') continue;
+    for (const c of parsed.components ?? []) {
+      if (!c.name || !c.binary) continue;
+      // kwokctl keeps `<workdir>/pids/<binary name>.pid` for each component it forks.
+      const pidFile = join(c.workDir ?? dir, 'pids', `${basename(c.binary)}.pid`);
+      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
+      const running = pid !== undefined && Number.isInteger(pid) && isAlive(pid);
+      components.push({ name: c.name, running, pid: running ? pid : undefined });
+    }
+  }
+  return components;
+}
+
+interface RecordedLayout {
+  version?: number;
+  serviceRange?: string;
+}
+
+/** Why the existing cluster does not have today's layout, or undefined when it does. */
+export function outdatedLayout(stateDir: string): string | undefined {
+  let recorded: RecordedLayout = {};
+  try {
+    recorded = JSON.parse(readFileSync(layoutFile(stateDir), 'utf8')) as RecordedLayout;
+  } catch {
+    // a cluster made before layouts were recorded
+  }
+  if (recorded.version === clusterLayout.version) return undefined;
+  return (
+    `it was made with layout ${recorded.version ?? 1} (Service range ${recorded.serviceRange ?? '10.0.0.0/24'}), ` +
+    `today's is ${clusterLayout.version} (Service range ${clusterLayout.serviceRange}, pod range ` +
+    `${clusterLayout.podRange}, ${clusterLayout.podsPerNode} pods per node)`
+  );
+}
+
 function fakeNode(name: string): k8s.V1Node {
+  const resources = { cpu: '1000', memory: '4Ti', pods: String(clusterLayout.podsPerNode) };
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -87,48 +195,22 @@ function fakeNode(name: string): k8s.V1Node {
       annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
       labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', type: 'kwok' },
     },
-    status: {
-      allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
-      capacity: { cpu: '32', memory: '256Gi', pods: '110' },
-    },
+    status: { allocatable: resources, capacity: resources },
   };
 }
 
-export async function startCluster(stateDir: string): Promise<void> {
-  const kubeconfig = localKubeconfig();
-  if (await clusterHealthy(kubeconfig)) return;
-  // A cluster left behind by a killed session has stale pids and certificates: start from scratch.
-  if (existsSync(join(stateDir, 'kwok', 'clusters', clusterName))) await deleteCluster(stateDir);
-  mkdirSync(join(stateDir, 'kwok'), { recursive: true });
-  const configFile = join(stateDir, 'kwokctl.yaml');
-  writeFileSync(configFile, kwokctlConfig());
-  const env = kwokEnv(stateDir);
-  await run(
-    toolPath('kwokctl'),
-    [
-      '--config',
-      configFile,
-      '--name',
-      clusterName,
-      'create',
-      'cluster',
-      '--kubeconfig',
-      kubeconfig,
-      '--wait',
-      '60s',
-    ],
-    { env, maxBuffer: 16 * 1024 * 1024 },
-  );
-  const core = kubeClient(kubeconfig).makeApiClient(k8s.CoreV1Api);
-  for (const name of nodeNames) {
-    try {
-      await core.createNode({ body: fakeNode(name) });
-    } catch (error) {
-      if (!(error instanceof k8s.ApiException) || error.code !== 409) throw error;
-    }
-  }
+async function kwokctl(stateDir: string, args: string[]): Promise<void> {
+  await run(toolPath('kwokctl'), ['--name', clusterName, ...args], {
+    env: kwokEnv(stateDir),
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 180_000,
+  });
+}
+
+async function waitUsable(kubeconfig: string): Promise<void> {
   await waitFor('the local cluster to report a Ready node', () => clusterHealthy(kubeconfig), 60_000);
   // The controller-manager creates the default ServiceAccount a moment after start; pods need it.
+  const core = kubeClient(kubeconfig).makeApiClient(k8s.CoreV1Api);
   await waitFor(
     'the default ServiceAccount',
     async () => {
@@ -139,15 +221,102 @@ export async function startCluster(stateDir: string): Promise<void> {
   );
 }
 
+async function createCluster(stateDir: string): Promise<void> {
+  const kubeconfig = localKubeconfig();
+  mkdirSync(join(stateDir, 'kwok'), { recursive: true });
+  const ports = await clusterPortsForCreate(stateDir, Object.values(localPorts));
+  const configFile = join(stateDir, 'kwokctl.yaml');
+  writeFileSync(configFile, kwokctlConfig(ports));
+  await kwokctl(stateDir, [
+    '--config',
+    configFile,
+    'create',
+    'cluster',
+    '--kubeconfig',
+    kubeconfig,
+    '--wait',
+    '60s',
+  ]);
+  writeFileSync(layoutFile(stateDir), `${JSON.stringify(clusterLayout, null, 2)}\n`);
+  const core = kubeClient(kubeconfig).makeApiClient(k8s.CoreV1Api);
+  for (const name of nodeNames) {
+    try {
+      await core.createNode({ body: fakeNode(name) });
+    } catch (error) {
+      if (!(error instanceof k8s.ApiException) || error.code !== 409) throw error;
+    }
+  }
+  await waitUsable(kubeconfig);
+}
+
+/** Stops whatever runs of a cluster and moves its files aside, so a new one can be made. */
+async function setAside(stateDir: string, say: Say): Promise<string> {
+  await kwokctl(stateDir, ['stop', 'cluster']).catch(() => undefined);
+  const dir = clusterDir(stateDir);
+  await stopProcesses(stackProcesses(stateDir).filter((p) => p.commandLine.includes(`${dir}/`)));
+  const aside = join(stateDir, 'kwok', 'set-aside', new Date().toISOString().replaceAll(':', '-'));
+  mkdirSync(join(aside, '..'), { recursive: true });
+  renameSync(dir, aside);
+  say(`the old cluster's files, etcd data included, are kept in ${aside}`);
+  return aside;
+}
+
+/** Says, when the running cluster has an older layout than today's, how to rebuild it. */
+export function warnIfOutdated(stateDir: string, say: Say): void {
+  const outdated = outdatedLayout(stateDir);
+  if (outdated)
+    say(
+      `WARNING: the running cluster is outdated: ${outdated}. ` +
+        'Run `npm run stack -- down` and `up` to rebuild it (its objects are lost).',
+    );
+}
+
+/** What `startCluster` did: a new cluster (new certificates) needs new clients. */
+export type ClusterStart = 'running' | 'repaired' | 'created' | 'rebuilt';
+
+async function rebuild(stateDir: string, say: Say, why: string): Promise<'rebuilt'> {
+  say(`WARNING: rebuilding the local cluster EMPTY because ${why}; its objects are lost`);
+  await setAside(stateDir, say);
+  await createCluster(stateDir);
+  return 'rebuilt';
+}
+
+/**
+ * Brings the cluster up: creates it the first time, starts the components that died otherwise (its
+ * data kept), and rebuilds it, loudly, only when that fails or its layout is outdated.
+ */
+export async function startCluster(stateDir: string, say: Say): Promise<ClusterStart> {
+  const kubeconfig = localKubeconfig();
+  if (!existsSync(clusterDir(stateDir))) {
+    await createCluster(stateDir);
+    return 'created';
+  }
+  const components = clusterComponents(stateDir);
+  if (components === undefined)
+    return rebuild(stateDir, say, `${clusterDir(stateDir)} has no kwok.yaml (its creation was cut short)`);
+  const dead = components.filter((c) => !c.running).map((c) => c.name);
+  if (dead.length === 0 && (await clusterHealthy(kubeconfig))) {
+    warnIfOutdated(stateDir, say);
+    return 'running';
+  }
+  const outdated = outdatedLayout(stateDir);
+  if (outdated) return rebuild(stateDir, say, outdated);
+  say(
+    `repairing the local cluster (its data kept): starting ${dead.join(', ') || 'nothing; waiting for it'}`,
+  );
+  try {
+    if (dead.length > 0) await kwokctl(stateDir, ['start', 'cluster']);
+    await waitUsable(kubeconfig);
+    return 'repaired';
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return rebuild(stateDir, say, `repairing it failed: ${reason}`);
+  }
+}
+
 export async function deleteCluster(stateDir: string): Promise<void> {
   try {
-    await run(
-      toolPath('kwokctl'),
-      ['--name', clusterName, 'delete', 'cluster', '--kubeconfig', localKubeconfig()],
-      {
-        env: kwokEnv(stateDir),
-      },
-    );
+    await kwokctl(stateDir, ['delete', 'cluster', '--kubeconfig', localKubeconfig()]);
   } catch (error) {
     // An already-deleted cluster is the state we want.
     const message = error instanceof Error ? error.message : String(error);

@@ -1,7 +1,7 @@
 // Where each outside system is. A user who already runs Temporal, a cluster or Prometheus points
 // Cutover at them with TEMPORAL_ADDRESS, KUBECONFIG and PROMETHEUS_URL; otherwise the local stack's
 // loopback addresses apply.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { cacheDir } from './tools.ts';
 
 export interface StackEndpoints {
@@ -24,8 +24,9 @@ export const localPorts = {
   kubeApiserver: Number(process.env.CUTOVER_KUBE_APISERVER_PORT ?? 6443),
 };
 
+/** Absolute, so that processes of the stack can be told by the paths on their command lines. */
 export function stateDir(): string {
-  return process.env.CUTOVER_STATE_DIR ?? join(cacheDir(), 'stack');
+  return resolve(process.env.CUTOVER_STATE_DIR ?? join(cacheDir(), 'stack'));
 }
 
 export function localKubeconfig(): string {

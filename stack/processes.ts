@@ -54,9 +54,20 @@ export class ProcessTable {
       .map((f) => f.slice(0, -4));
   }
 
-  /** Stops the process group (the process and anything it spawned) and forgets it. */
+  /** The recorded pid, alive or not (its process group may outlive it). */
+  recordedPid(name: string): number | undefined {
+    const file = join(this.dir, `${name}.pid`);
+    if (!existsSync(file)) return undefined;
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
+  }
+
+  /**
+   * Stops the process group (the process and anything it spawned) and forgets it. The group is
+   * signalled even when its leader is gone: children of a crashed pod runner still carry its group.
+   */
   async stop(name: string, graceMs = 10_000): Promise<void> {
-    const pid = this.pid(name);
+    const pid = this.recordedPid(name);
     if (pid !== undefined) await stopGroup(pid, graceMs);
     rmSync(join(this.dir, `${name}.pid`), { force: true });
   }
@@ -65,30 +76,57 @@ export class ProcessTable {
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc here: trust the signal
+  }
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** Every process the stack starts leads its own group (spawned detached), so its pid is the group's id. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(-pgid, signal);
   } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
+    // the whole group is gone
+  }
+}
+
+/** Whether any live (non-zombie) process is in the group `pgid`. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+      } catch {
+        // gone while we looked
+      }
     }
+    return false;
+  } catch {
+    return isAlive(pgid);
   }
 }
 
 export async function stopGroup(pid: number, graceMs: number): Promise<void> {
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-  if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
-  while (isAlive(pid)) await sleep(50);
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+  const killDeadline = Date.now() + 5000;
+  while (groupAlive(pid) && Date.now() < killDeadline) await sleep(50);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -30,6 +30,16 @@ function prometheusConfig(targetsDir: string, scrapeInterval: string): string {
         {
           job_name: 'kubernetes-pods',
           file_sd_configs: [{ files: [join(targetsDir, '*.json')], refresh_interval: '5s' }],
+          // podinfo serves /metrics on its main port here (see pod-process.ts), so its request
+          // histogram would count every scrape as a request; Flagger's builtin queries sum over
+          // all paths, so those series are dropped.
+          metric_relabel_configs: [
+            {
+              source_labels: ['__name__', 'path'],
+              regex: 'http_request_duration_seconds_(bucket|count|sum);metrics',
+              action: 'drop',
+            },
+          ],
         },
         {
           job_name: 'cutover',

@@ -48,7 +48,11 @@ const cacheLayout: Record<ToolName, CacheLayout | undefined> = {
   temporal: { dir: 'temporal', versionKey: 'TEMPORAL_CLI_VERSION' },
   etcd: { dir: 'etcd', versionKey: 'ETCD_VERSION' },
   'kube-apiserver': { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION', buildKey: 'KUBERNETES_BUILD' },
-  'kube-controller-manager': { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION', buildKey: 'KUBERNETES_BUILD' },
+  'kube-controller-manager': {
+    dir: 'kubernetes',
+    versionKey: 'KUBERNETES_VERSION',
+    buildKey: 'KUBERNETES_BUILD',
+  },
   'kube-scheduler': { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION', buildKey: 'KUBERNETES_BUILD' },
   kubectl: { dir: 'kubernetes', versionKey: 'KUBERNETES_VERSION', buildKey: 'KUBERNETES_BUILD' },
   kwok: { dir: 'kwok', versionKey: 'KWOK_VERSION' },

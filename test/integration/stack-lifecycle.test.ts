@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { clusterPortsFile } from '../../stack/cluster-ports.ts';
+import { stackEndpoints } from '../../stack/endpoints.ts';
 import { repoRoot } from '../../stack/tools.ts';
 
 const run = promisify(execFile);
@@ -25,6 +27,12 @@ function processesMentioning(marker: string): string[] {
     }
   }
   return found;
+}
+
+function clusterPorts(stateDir: string): number[] {
+  return Object.values(
+    JSON.parse(readFileSync(clusterPortsFile(stateDir), 'utf8')) as Record<string, number>,
+  );
 }
 
 test('stack up starts every component healthy on other ports, and stack down leaves no process behind', async () => {
@@ -55,6 +63,12 @@ test('stack up starts every component healthy on other ports, and stack down lea
       ],
     );
     assert.ok(processesMentioning(state).length >= 4, 'the stack runs its processes');
+    // This stack runs beside the suite's own: their clusters' inner ports never clash.
+    const suite = stackEndpoints();
+    if (!suite.external.kubernetes && existsSync(clusterPortsFile(suite.stateDir))) {
+      const shared = clusterPorts(state).filter((p) => clusterPorts(suite.stateDir).includes(p));
+      assert.deepEqual(shared, [], 'no cluster port is shared by the two stacks');
+    }
   } finally {
     await run(process.execPath, [cli, 'down'], { env, timeout: 120_000 });
   }
