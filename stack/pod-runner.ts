@@ -2,7 +2,9 @@
 // starts the real program on 127.0.0.1, stops it when the pod goes away, registers it with
 // Prometheus (file-based discovery) and keeps a map from `<service>.<namespace>` to local addresses,
 // each Service with a stable loopback proxy. KWOK pods serve nothing by themselves; this is the
-// kubelet they are missing.
+// kubelet they are missing, and the proxies are its kube-proxy: a Service follows its selector (or,
+// without one, its EndpointSlices) as they change, new connections going to the new endpoints at once
+// while established ones run to their end.
 import * as k8s from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -11,8 +13,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { expandVariables, localCommand, podinfoImage } from './pod-process.ts';
 import type { LocalImage } from './pod-process.ts';
-import { serviceEndpoints } from './service-endpoints.ts';
-import type { RunningPod, ServiceInput } from './service-endpoints.ts';
+import { serviceEndpoints, sliceEndpoints } from './service-endpoints.ts';
+import type { EndpointSliceInput, RunningPod, ServiceInput } from './service-endpoints.ts';
 import { ServiceProxy, freeLocalPort } from './tcp-proxy.ts';
 import { prometheusTargetsDir } from './prometheus.ts';
 import { toolPath } from './tools.ts';
@@ -71,7 +73,11 @@ export class PodRunner {
   private readonly pods = new Map<string, LocalPod>();
   private readonly starting = new Set<string>();
   private readonly services = new Map<string, ServiceInput>();
+  private readonly slices = new Map<string, EndpointSliceInput>();
   private readonly proxies = new Map<string, ServiceProxy>();
+  /** A rewrite that has not started yet: later changes join it instead of queueing their own. */
+  private pendingPublish: Promise<void> | undefined;
+  private lastPublish: Promise<void> = Promise.resolve();
   private readonly core: k8s.CoreV1Api;
   private readonly informers: k8s.Informer<k8s.KubernetesObject>[] = [];
   private readonly stateDir: string;
@@ -94,6 +100,20 @@ export class PodRunner {
     const serviceInformer = k8s.makeInformer(this.kubeconfig, '/api/v1/services', () =>
       this.core.listServiceForAllNamespaces(),
     );
+    const discovery = this.kubeconfig.makeApiClient(k8s.DiscoveryV1Api);
+    const sliceInformer = k8s.makeInformer(this.kubeconfig, '/apis/discovery.k8s.io/v1/endpointslices', () =>
+      discovery.listEndpointSliceForAllNamespaces(),
+    );
+    const onSlice = (slice: k8s.V1EndpointSlice): void => {
+      this.slices.set(`${slice.metadata?.namespace}/${slice.metadata?.name}`, toSliceInput(slice));
+      void this.publish();
+    };
+    sliceInformer.on('add', onSlice);
+    sliceInformer.on('update', onSlice);
+    sliceInformer.on('delete', (slice) => {
+      this.slices.delete(`${slice.metadata?.namespace}/${slice.metadata?.name}`);
+      void this.publish();
+    });
     const onPod = (pod: k8s.V1Pod): void => void this.reconcilePod(pod);
     podInformer.on('add', onPod);
     podInformer.on('update', onPod);
@@ -108,7 +128,11 @@ export class PodRunner {
       this.services.delete(`${svc.metadata?.name}.${svc.metadata?.namespace}`);
       void this.publish();
     });
-    for (const informer of [podInformer, serviceInformer] as k8s.Informer<k8s.KubernetesObject>[]) {
+    for (const informer of [
+      podInformer,
+      serviceInformer,
+      sliceInformer,
+    ] as k8s.Informer<k8s.KubernetesObject>[]) {
       // A dropped watch (apiserver restart) is retried rather than ending the runner.
       informer.on('error', () => setTimeout(() => void informer.start(), 1000));
       this.informers.push(informer);
@@ -121,7 +145,7 @@ export class PodRunner {
   async stop(): Promise<void> {
     for (const informer of this.informers) await informer.stop();
     for (const uid of [...this.pods.keys()]) await this.stopPod(uid);
-    for (const proxy of this.proxies.values()) await proxy.close();
+    for (const proxy of this.proxies.values()) proxy.close();
   }
 
   private async reconcilePod(pod: k8s.V1Pod): Promise<void> {
@@ -137,7 +161,12 @@ export class PodRunner {
     const existing = this.pods.get(uid);
     if (existing) {
       const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-      existing.labels = pod.metadata?.labels ?? {};
+      const labels = pod.metadata?.labels ?? {};
+      if (JSON.stringify(labels) !== JSON.stringify(existing.labels)) {
+        // Relabelling a pod moves it in or out of Services, as it would with kube-proxy.
+        existing.labels = labels;
+        void this.publish();
+      }
       if (existing.ready !== ready && (await portOpen(existing.metricsPort))) {
         existing.ready = ready;
         await this.publish();
@@ -217,6 +246,7 @@ export class PodRunner {
       namespace,
       pid: child.pid,
       ports: Object.fromEntries(command.ports),
+      ...(command.unserved.length > 0 ? { unserved: command.unserved } : {}),
     });
     await this.publish();
   }
@@ -288,8 +318,27 @@ export class PodRunner {
     }
   }
 
-  /** Rewrites Prometheus' target file and the service map from the current pods and Services. */
-  private async publish(): Promise<void> {
+  /**
+   * Rewrites Prometheus' target file, the Service proxies' endpoints and the service map from the
+   * current pods, Services and EndpointSlices. A burst of changes costs one rewrite: calls made while
+   * one waits to start share it. Resolves once a rewrite that saw the caller's change has finished.
+   */
+  private publish(): Promise<void> {
+    if (this.pendingPublish) return this.pendingPublish;
+    const next = this.lastPublish.then(async () => {
+      this.pendingPublish = undefined;
+      try {
+        await this.rewrite();
+      } catch (error) {
+        log('could not publish the service map', { error: String(error) });
+      }
+    });
+    this.pendingPublish = next;
+    this.lastPublish = next;
+    return next;
+  }
+
+  private async rewrite(): Promise<void> {
     const pods = [...this.pods.values()];
     const targets = pods
       .filter((p) => p.ready)
@@ -305,11 +354,17 @@ export class PodRunner {
       }));
     writeAtomically(join(prometheusTargetsDir(this.stateDir), 'pods.json'), JSON.stringify(targets, null, 2));
 
+    const podsByNamespace = groupBy(pods, (p) => p.namespace);
+    const slicesByService = groupBy([...this.slices.values()], (s) => `${s.serviceName}.${s.namespace}`);
     const map: ServiceMap = {};
     for (const [key, service] of this.services) {
+      const inNamespace = podsByNamespace.get(service.namespace) ?? [];
+      const selectorless = Object.keys(service.selector ?? {}).length === 0;
       const entries: Record<string, ServiceMapEntry> = {};
       for (const port of service.ports) {
-        const endpoints = serviceEndpoints(service, port, pods);
+        const endpoints = selectorless
+          ? sliceEndpoints(service, port, slicesByService.get(key) ?? [], inNamespace)
+          : serviceEndpoints(service, port, inNamespace);
         const proxyKey = `${key}:${port.port}`;
         let proxy = this.proxies.get(proxyKey);
         if (!proxy) {
@@ -324,11 +379,35 @@ export class PodRunner {
     for (const [proxyKey, proxy] of this.proxies) {
       if (!map[proxyKey.slice(0, proxyKey.lastIndexOf(':'))]) {
         this.proxies.delete(proxyKey);
-        await proxy.close();
+        proxy.close();
       }
     }
     writeAtomically(this.servicesFile, JSON.stringify(map, null, 2));
   }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+function toSliceInput(slice: k8s.V1EndpointSlice): EndpointSliceInput {
+  return {
+    namespace: slice.metadata?.namespace ?? 'default',
+    serviceName: slice.metadata?.labels?.['kubernetes.io/service-name'] ?? '',
+    ports: (slice.ports ?? []).map((p) => ({ name: p.name, port: p.port })),
+    endpoints: (slice.endpoints ?? []).map((e) => ({
+      // As kube-proxy: an endpoint without a ready condition counts as ready.
+      ready: e.conditions?.ready !== false,
+      pod: e.targetRef?.kind === 'Pod' ? e.targetRef.name : undefined,
+    })),
+  };
 }
 
 function toServiceInput(svc: k8s.V1Service): ServiceInput {

@@ -51,3 +51,38 @@ export function serviceEndpoints(
   }
   return addresses.sort();
 }
+
+/** The part of an EndpointSlice the pod runner reads (Services without a selector are served from these). */
+export interface EndpointSliceInput {
+  namespace: string;
+  /** The `kubernetes.io/service-name` label. */
+  serviceName: string;
+  ports: { name?: string; port?: number }[];
+  endpoints: { ready: boolean; pod?: string }[];
+}
+
+/**
+ * Local addresses for one port of a Service without a selector, from its EndpointSlices as kube-proxy
+ * reads them: ready endpoints whose target is a pod the runner serves, at the slice port of the same
+ * name (a slice carries container ports).
+ */
+export function sliceEndpoints(
+  service: ServiceInput,
+  port: ServicePortInput,
+  slices: EndpointSliceInput[],
+  pods: RunningPod[],
+): string[] {
+  const addresses = new Set<string>();
+  for (const slice of slices) {
+    if (slice.namespace !== service.namespace || slice.serviceName !== service.name) continue;
+    const slicePort = slice.ports.find((p) => (p.name ?? '') === (port.name ?? ''))?.port;
+    if (slicePort === undefined) continue;
+    for (const endpoint of slice.endpoints) {
+      if (!endpoint.ready || endpoint.pod === undefined) continue;
+      const pod = pods.find((p) => p.namespace === slice.namespace && p.name === endpoint.pod);
+      const local = pod?.ready ? pod.ports.get(slicePort) : undefined;
+      if (local !== undefined) addresses.add(`127.0.0.1:${local}`);
+    }
+  }
+  return [...addresses].sort();
+}

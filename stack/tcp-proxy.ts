@@ -28,6 +28,7 @@ export class ServiceProxy {
     return `127.0.0.1:${port}`;
   }
 
+  /** Applies to connections accepted from now on; established ones keep their endpoint to the end. */
   setEndpoints(endpoints: string[]): void {
     this.endpoints = endpoints;
   }
@@ -49,8 +50,9 @@ export class ServiceProxy {
     upstream.on('error', close);
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+  /** Stops accepting; established connections run to their end (this does not wait for them). */
+  close(): void {
+    this.server.close();
   }
 }
 
