@@ -8,7 +8,7 @@ import { quoteForMessage, urlOrigin } from '../canary/redact.ts';
 import { alertProviderSchema } from '../canary/spec.ts';
 import { OutboundCallError, boundedRequest, hookMaxResponseBytes } from './bounded-http.ts';
 import type { DestinationPolicy } from './bounded-http.ts';
-import { secretText } from './kubernetes-client.ts';
+import { isNotFound, secretText } from './kubernetes-client.ts';
 import type { ResolvedAlert } from '../canary/validate.ts';
 
 export type AlertSeverity = 'info' | 'warn' | 'error';
@@ -160,17 +160,38 @@ export function createNotificationActivities(deps: NotificationDeps) {
 
   async function deliver(alert: ResolvedAlert, input: SendAlertsInput): Promise<void> {
     const { name, namespace } = alert.providerRef;
-    const raw = await custom.getNamespacedCustomObject({
-      group: 'flagger.app',
-      version: 'v1beta1',
-      namespace,
-      plural: 'alertproviders',
-      name,
-    });
-    const provider = alertProviderSchema.parse(raw).spec;
+    const raw = await custom
+      .getNamespacedCustomObject({
+        group: 'flagger.app',
+        version: 'v1beta1',
+        namespace,
+        plural: 'alertproviders',
+        name,
+      })
+      .catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+        throw new Error(
+          `AlertProvider ${namespace}/${name} not found: create it, or fix providerRef of alert ${alert.name}`,
+        );
+      });
+    const parsed = alertProviderSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new Error(
+        `AlertProvider ${namespace}/${name} is invalid: ${parsed.error.issues[0]?.message ?? 'unknown problem'}`,
+      );
+    }
+    const provider = parsed.data.spec;
     let address = provider.address;
-    if (provider.secretRef?.name) {
-      const secret = await core.readNamespacedSecret({ name: provider.secretRef.name, namespace });
+    const secretName = provider.secretRef?.name;
+    if (secretName) {
+      const secret = await core
+        .readNamespacedSecret({ name: secretName, namespace })
+        .catch((error: unknown) => {
+          if (!isNotFound(error)) throw error;
+          throw new Error(
+            `Secret ${namespace}/${secretName} of AlertProvider ${namespace}/${name} not found: create it, or fix spec.secretRef`,
+          );
+        });
       address = secretText(secret).address ?? address;
     }
     if (!address)
@@ -192,9 +213,10 @@ export function createNotificationActivities(deps: NotificationDeps) {
         await deliver(alert, input);
         result.sent.push(alert.name);
       } catch (error) {
+        // Kept in the history: one line, trimmed (an API error carries its whole response).
         result.failed.push({
           alert: alert.name,
-          error: error instanceof Error ? error.message : String(error),
+          error: quoteForMessage(error instanceof Error ? error.message : String(error), { max: 512 }),
         });
       }
     }

@@ -3,11 +3,10 @@
 // server answering the two reads the activity makes); Prometheus is a local server too.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as k8s from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import { createMetricActivities } from '../../../activities/metric-checks.ts';
 import type { CheckMetricInput } from '../../../activities/metric-checks.ts';
-import { refusingUrl, startLocalServer, type LocalServer } from './local-http.ts';
+import { localKubeconfig, notFound, refusingUrl, startLocalServer, type LocalServer } from './local-http.ts';
 
 const password = 'hunter2-hunter2';
 const token = 'tok-0123456789abcdef';
@@ -35,15 +34,7 @@ before(async () => {
       });
     }
     if (req.url === '/api/v1/namespaces/test/secrets/prom-auth') {
-      if (Object.keys(secretData).length === 0) {
-        return json(404, {
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          reason: 'NotFound',
-          code: 404,
-        });
-      }
+      if (Object.keys(secretData).length === 0) return notFound(res);
       const data = Object.fromEntries(
         Object.entries(secretData).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
       );
@@ -59,14 +50,7 @@ after(() => {
 });
 
 function activities() {
-  const kubeconfig = new k8s.KubeConfig();
-  kubeconfig.loadFromOptions({
-    clusters: [{ name: 'fake', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'fake' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-    currentContext: 'fake',
-  });
-  return createMetricActivities({ kubeconfig, defaultPrometheusUrl: prometheus.url });
+  return createMetricActivities({ kubeconfig: localKubeconfig(api), defaultPrometheusUrl: prometheus.url });
 }
 
 const input: CheckMetricInput = {

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, test } from 'node:test';
-import { alertPayload, alertWanted, postAlert } from '../../../activities/notifications.ts';
+import {
+  alertPayload,
+  alertWanted,
+  createNotificationActivities,
+  postAlert,
+} from '../../../activities/notifications.ts';
 import type { SendAlertsInput } from '../../../activities/notifications.ts';
-import { startLocalServer, type LocalServer } from './local-http.ts';
+import { localKubeconfig, notFound, startLocalServer, type LocalServer } from './local-http.ts';
 
 const input: SendAlertsInput = {
   canary: { name: 'podinfo', namespace: 'test', target: 'podinfo' },
@@ -125,5 +130,65 @@ describe('postAlert', () => {
       postAlert(`${server.url}/hook`, {}, { policy: { allow: ['hooks.slack.com'] } }),
       /not on the outbound allow list/,
     );
+  });
+});
+
+describe('sendAlerts', () => {
+  let api: LocalServer;
+  let chat: LocalServer;
+  const posted: string[] = [];
+  before(async () => {
+    chat = await startLocalServer((req, res) => {
+      posted.push(req.url ?? '');
+      res.writeHead(req.url?.includes('broken') ? 500 : 200).end(req.url?.includes('broken') ? 'oops' : 'ok');
+    });
+    api = await startLocalServer((req, res) => {
+      const json = (body: unknown) =>
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+      const provider = (name: string, spec: Record<string, unknown>) =>
+        json({ apiVersion: 'flagger.app/v1beta1', kind: 'AlertProvider', metadata: { name }, spec });
+      switch (req.url) {
+        case '/apis/flagger.app/v1beta1/namespaces/test/alertproviders/from-secret':
+          return provider('from-secret', { type: 'slack', secretRef: { name: 'chat-hook' } });
+        case '/apis/flagger.app/v1beta1/namespaces/test/alertproviders/broken':
+          return provider('broken', { type: 'slack', address: `${chat.url}/services/broken/SECRETPATH` });
+        case '/apis/flagger.app/v1beta1/namespaces/test/alertproviders/no-secret':
+          return provider('no-secret', { type: 'slack', secretRef: { name: 'missing' } });
+        case '/api/v1/namespaces/test/secrets/chat-hook':
+          return json({
+            apiVersion: 'v1',
+            kind: 'Secret',
+            data: { address: Buffer.from(`${chat.url}/services/T0/B0/XYZ`).toString('base64') },
+          });
+        default:
+          return notFound(res);
+      }
+    });
+  });
+  after(() => {
+    api.close();
+    chat.close();
+  });
+
+  it('delivers through a Secret address and reports each failure with its cause and fix', async () => {
+    const { sendAlerts } = createNotificationActivities({ kubeconfig: localKubeconfig(api) });
+    const alert = (name: string) => ({
+      name,
+      severity: 'info' as const,
+      providerRef: { name, namespace: 'test' },
+    });
+    const result = await sendAlerts({
+      ...input,
+      alerts: [alert('from-secret'), alert('broken'), alert('no-secret'), alert('absent')],
+    });
+    assert.deepEqual(result.sent, ['from-secret']);
+    assert.deepEqual(posted, ['/services/T0/B0/XYZ', '/services/broken/SECRETPATH']);
+    const errors = Object.fromEntries(result.failed.map((f) => [f.alert, f.error]));
+    assert.match(errors.broken ?? '', /^POST http:\/\/127\.0\.0\.1:\d+\/… failed: HTTP 500: oops$/);
+    assert.match(
+      errors['no-secret'] ?? '',
+      /Secret test\/missing of AlertProvider test\/no-secret not found/,
+    );
+    assert.match(errors.absent ?? '', /AlertProvider test\/absent not found: create it/);
   });
 });
