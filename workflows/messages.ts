@@ -5,6 +5,7 @@ import type { CanaryPhase } from '../canary/status.ts';
 import type { ValidCanary } from '../canary/validate.ts';
 import type { NoDataPolicy } from '../analysis/metric-check.ts';
 import type { IterationOutcome } from '../analysis/iteration.ts';
+import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
 
 /**
  * The Canary as a rollout reads it: the validated spec without the stored object (no managedFields,
@@ -34,6 +35,8 @@ export interface ManualAction extends SteeringRequest {
 export const promoteSignal = defineSignal<[SteeringRequest]>('promote');
 /** Roll back now. */
 export const abortSignal = defineSignal<[SteeringRequest]>('abort');
+/** Switch mode: flip the apex back to blue now, during the keep-warm window, and fail the rollout. */
+export const rollbackSignal = defineSignal<[SteeringRequest]>('rollback');
 /** Sent by the rollout of a newer revision: stop at the next safe point and hand the canary over. */
 export const supersedeSignal = defineSignal<[{ revision: string; workflowId: string }]>('supersede');
 
@@ -129,6 +132,8 @@ export interface RolloutInput {
   resume?: RolloutCarryOver;
   /** For the summary in Temporal UI and the image search attribute. */
   images?: RolloutImages;
+  /** The RolloutPolicy that selects the Canary, resolved when the rollout started. */
+  policy?: ResolvedRolloutPolicy;
 }
 
 export interface RolloutCarryOver {
