@@ -111,37 +111,65 @@ async function deliverWebhook(
   const maxAttempts = 1 + Math.max(0, Math.floor(input.retries));
   const data = JSON.stringify(input.payload);
   const signal = activityCancellationSignal();
-  let attempts = 0;
-  for (;;) {
-    attempts += 1;
-    const outcome = await attempt(url, data, input, idempotencyKey, policy);
-    const canRetry = attempts < maxAttempts && outcome.retryable;
-    if (outcome.kind === 'answer') {
-      const { status, body } = outcome;
-      if (status <= 202) return { ok: true, status, body, attempts, durationMs: elapsed(), idempotencyKey };
-      if (!canRetry) {
+  // A hook may take (retries + 1) × timeout: heartbeat meanwhile, so that a worker that dies in the
+  // middle is noticed within the activity's heartbeat timeout, not its whole start-to-close timeout.
+  const stopHeartbeats = heartbeatEverySecond();
+  try {
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      const outcome = await attempt(url, data, input, idempotencyKey, policy);
+      const canRetry = attempts < maxAttempts && outcome.retryable;
+      if (outcome.kind === 'answer') {
+        const { status, body } = outcome;
+        if (status <= 202) return { ok: true, status, body, attempts, durationMs: elapsed(), idempotencyKey };
+        if (!canRetry) {
+          return {
+            ok: false,
+            status,
+            body,
+            error: `POST ${shown} ${tries(attempts)}: HTTP ${status}: ${quoteForMessage(body) || '(empty body)'}`,
+            attempts,
+            durationMs: elapsed(),
+            idempotencyKey,
+          };
+        }
+      } else if (!canRetry) {
         return {
           ok: false,
-          status,
-          body,
-          error: `POST ${shown} ${tries(attempts)}: HTTP ${status}: ${quoteForMessage(body) || '(empty body)'}`,
+          error: `POST ${shown} ${tries(attempts)}: ${outcome.error}`,
           attempts,
           durationMs: elapsed(),
           idempotencyKey,
         };
       }
-    } else if (!canRetry) {
-      return {
-        ok: false,
-        error: `POST ${shown} ${tries(attempts)}: ${outcome.error}`,
-        attempts,
-        durationMs: elapsed(),
-        idempotencyKey,
-      };
+      const backoff = Math.min(
+        (input.retryBackoffMs ?? defaultBackoffMs) * 2 ** (attempts - 1),
+        maxBackoffMs,
+      );
+      await sleep(backoff, undefined, signal ? { signal } : {});
     }
-    const backoff = Math.min((input.retryBackoffMs ?? defaultBackoffMs) * 2 ** (attempts - 1), maxBackoffMs);
-    await sleep(backoff, undefined, signal ? { signal } : {});
+  } finally {
+    stopHeartbeats();
   }
+}
+
+/** Heartbeats the current activity once a second until stopped; outside an activity, nothing. */
+function heartbeatEverySecond(): () => void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return () => undefined;
+  }
+  const timer = setInterval(() => {
+    try {
+      context.heartbeat();
+    } catch {
+      // the activity is finishing; the next tick is cleared
+    }
+  }, 1000);
+  return () => clearInterval(timer);
 }
 
 type Attempt =

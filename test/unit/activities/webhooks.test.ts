@@ -18,6 +18,8 @@ let script: Reply[] = [];
 let received: { method: string; contentType: string; body: unknown }[] = [];
 /** The Idempotency-Key header of each request received. */
 let keys: (string | undefined)[] = [];
+/** Heartbeats of the fake activity context. */
+let heartbeats = 0;
 
 before(async () => {
   server = await startLocalServer((req, res) => {
@@ -55,6 +57,7 @@ beforeEach(() => {
   script = [];
   received = [];
   keys = [];
+  heartbeats = 0;
 });
 
 /** Runs `fn` as if inside an activity attempt: the activity context is what the key is derived from. */
@@ -69,6 +72,7 @@ function inActivity<T>(
       workflowExecution: { workflowId: info.workflowId, runId: info.runId },
     },
     cancellationSignal: new AbortController().signal,
+    heartbeat: () => (heartbeats += 1),
   } as unknown as Context;
   return asyncLocalStorage.run(context, fn);
 }
@@ -223,6 +227,16 @@ describe('callWebhook idempotency keys', () => {
     assert.equal(keys[1], keys[0], 'a retried attempt carries the same key');
     assert.notEqual(keys[2], keys[0], 'another activity carries another key');
     assert.notEqual(keys[3], keys[0], 'the same activity id in a later run is another call');
+  });
+
+  it('heartbeats while a slow hook is in flight, and stops when it ends', async () => {
+    script = ['hang'];
+    const call = { workflowId: 'w', runId: 'r', activityId: '1', attempt: 1 };
+    const result = await inActivity(call, () => callWebhook(hook({ timeoutMs: 1300 })));
+    assert.equal(result.ok, false);
+    assert.equal(heartbeats, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal(heartbeats, 1, 'no heartbeat after the activity returned');
   });
 
   it('gives each call outside an activity its own key', async () => {
