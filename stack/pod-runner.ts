@@ -75,9 +75,15 @@ export class PodRunner {
   private readonly services = new Map<string, ServiceInput>();
   private readonly slices = new Map<string, EndpointSliceInput>();
   private readonly proxies = new Map<string, ServiceProxy>();
+  /** The service map as last computed, per Service; only Services of changed namespaces are redone. */
+  private readonly entries = new Map<string, Record<string, ServiceMapEntry>>();
+  /** Namespaces whose Services must be recomputed (undefined: all of them). */
+  private dirtyNamespaces: Set<string> | undefined = undefined;
+  private podsChanged = true;
   /** A rewrite that has not started yet: later changes join it instead of queueing their own. */
   private pendingPublish: Promise<void> | undefined;
   private lastPublish: Promise<void> = Promise.resolve();
+  private lastRewriteMs = 0;
   private readonly core: k8s.CoreV1Api;
   private readonly informers: k8s.Informer<k8s.KubernetesObject>[] = [];
   private readonly stateDir: string;
@@ -106,13 +112,13 @@ export class PodRunner {
     );
     const onSlice = (slice: k8s.V1EndpointSlice): void => {
       this.slices.set(`${slice.metadata?.namespace}/${slice.metadata?.name}`, toSliceInput(slice));
-      void this.publish();
+      void this.changed(slice.metadata?.namespace);
     };
     sliceInformer.on('add', onSlice);
     sliceInformer.on('update', onSlice);
     sliceInformer.on('delete', (slice) => {
       this.slices.delete(`${slice.metadata?.namespace}/${slice.metadata?.name}`);
-      void this.publish();
+      void this.changed(slice.metadata?.namespace);
     });
     const onPod = (pod: k8s.V1Pod): void => void this.reconcilePod(pod);
     podInformer.on('add', onPod);
@@ -120,13 +126,13 @@ export class PodRunner {
     podInformer.on('delete', (pod) => void this.stopPod(pod.metadata?.uid ?? ''));
     const onService = (svc: k8s.V1Service): void => {
       this.services.set(`${svc.metadata?.name}.${svc.metadata?.namespace}`, toServiceInput(svc));
-      void this.publish();
+      void this.changed(svc.metadata?.namespace);
     };
     serviceInformer.on('add', onService);
     serviceInformer.on('update', onService);
     serviceInformer.on('delete', (svc) => {
       this.services.delete(`${svc.metadata?.name}.${svc.metadata?.namespace}`);
-      void this.publish();
+      void this.changed(svc.metadata?.namespace);
     });
     for (const informer of [
       podInformer,
@@ -138,7 +144,7 @@ export class PodRunner {
       this.informers.push(informer);
       await informer.start();
     }
-    await this.publish();
+    await this.changed(undefined, { pods: true });
     log('pod runner started');
   }
 
@@ -165,11 +171,11 @@ export class PodRunner {
       if (JSON.stringify(labels) !== JSON.stringify(existing.labels)) {
         // Relabelling a pod moves it in or out of Services, as it would with kube-proxy.
         existing.labels = labels;
-        void this.publish();
+        void this.changed(existing.namespace, { pods: true });
       }
       if (existing.ready !== ready && (await portOpen(existing.metricsPort))) {
         existing.ready = ready;
-        await this.publish();
+        await this.changed(existing.namespace, { pods: true });
       }
       return;
     }
@@ -231,7 +237,7 @@ export class PodRunner {
       if (this.pods.get(uid) === local) {
         log('pod process exited', { pod: name, namespace, code });
         local.ready = false;
-        void this.publish();
+        void this.changed(namespace, { pods: true });
       }
     });
     const deadline = Date.now() + 15_000;
@@ -248,7 +254,7 @@ export class PodRunner {
       ports: Object.fromEntries(command.ports),
       ...(command.unserved.length > 0 ? { unserved: command.unserved } : {}),
     });
-    await this.publish();
+    await this.changed(namespace, { pods: true });
   }
 
   private async stopPod(uid: string): Promise<void> {
@@ -258,7 +264,7 @@ export class PodRunner {
     pod.process.kill('SIGTERM');
     rmSync(join(this.stateDir, 'pods', uid), { recursive: true, force: true });
     log('pod process stopped', { pod: pod.name, namespace: pod.namespace });
-    await this.publish();
+    await this.changed(pod.namespace, { pods: true });
   }
 
   /** The container's environment as a kubelet resolves it: values, ConfigMap/Secret refs, field refs. */
@@ -318,20 +324,33 @@ export class PodRunner {
     }
   }
 
+  /** Notes what changed (undefined namespace: everything) and publishes it. */
+  private changed(namespace: string | undefined, what: { pods?: boolean } = {}): Promise<void> {
+    if (what.pods) this.podsChanged = true;
+    if (namespace === undefined) this.dirtyNamespaces = undefined;
+    else this.dirtyNamespaces?.add(namespace);
+    return this.publish();
+  }
+
   /**
    * Rewrites Prometheus' target file, the Service proxies' endpoints and the service map from the
    * current pods, Services and EndpointSlices. A burst of changes costs one rewrite: calls made while
-   * one waits to start share it. Resolves once a rewrite that saw the caller's change has finished.
+   * one waits to start share it, and a rewrite waits twice as long as the last one took (at least
+   * 10 ms) before it starts, so thousands of Services created at once do not keep a core busy.
+   * Resolves once a rewrite that saw the caller's change has finished.
    */
   private publish(): Promise<void> {
     if (this.pendingPublish) return this.pendingPublish;
     const next = this.lastPublish.then(async () => {
+      await new Promise((r) => setTimeout(r, Math.max(10, 2 * this.lastRewriteMs)));
       this.pendingPublish = undefined;
+      const began = Date.now();
       try {
         await this.rewrite();
       } catch (error) {
         log('could not publish the service map', { error: String(error) });
       }
+      this.lastRewriteMs = Date.now() - began;
     });
     this.pendingPublish = next;
     this.lastPublish = next;
@@ -340,24 +359,37 @@ export class PodRunner {
 
   private async rewrite(): Promise<void> {
     const pods = [...this.pods.values()];
-    const targets = pods
-      .filter((p) => p.ready)
-      .map((p) => ({
-        targets: [`127.0.0.1:${p.metricsPort}`],
-        labels: {
-          ...Object.fromEntries(
-            Object.entries(p.labels).map(([k, v]) => [k.replace(/[^a-zA-Z0-9_]/g, '_'), v]),
-          ),
-          kubernetes_namespace: p.namespace,
-          kubernetes_pod_name: p.name,
-        },
-      }));
-    writeAtomically(join(prometheusTargetsDir(this.stateDir), 'pods.json'), JSON.stringify(targets, null, 2));
+    if (this.podsChanged) {
+      this.podsChanged = false;
+      const targets = pods
+        .filter((p) => p.ready)
+        .map((p) => ({
+          targets: [`127.0.0.1:${p.metricsPort}`],
+          labels: {
+            ...Object.fromEntries(
+              Object.entries(p.labels).map(([k, v]) => [k.replace(/[^a-zA-Z0-9_]/g, '_'), v]),
+            ),
+            kubernetes_namespace: p.namespace,
+            kubernetes_pod_name: p.name,
+          },
+        }));
+      writeAtomically(
+        join(prometheusTargetsDir(this.stateDir), 'pods.json'),
+        JSON.stringify(targets, null, 2),
+      );
+    }
 
+    const dirty = this.dirtyNamespaces;
+    this.dirtyNamespaces = new Set();
     const podsByNamespace = groupBy(pods, (p) => p.namespace);
     const slicesByService = groupBy([...this.slices.values()], (s) => `${s.serviceName}.${s.namespace}`);
-    const map: ServiceMap = {};
+    const liveProxies = new Set<string>();
     for (const [key, service] of this.services) {
+      const known = this.entries.get(key);
+      if (known && dirty && !dirty.has(service.namespace)) {
+        for (const port of service.ports) liveProxies.add(`${key}:${port.port}`);
+        continue;
+      }
       const inNamespace = podsByNamespace.get(service.namespace) ?? [];
       const selectorless = Object.keys(service.selector ?? {}).length === 0;
       const entries: Record<string, ServiceMapEntry> = {};
@@ -366,6 +398,7 @@ export class PodRunner {
           ? sliceEndpoints(service, port, slicesByService.get(key) ?? [], inNamespace)
           : serviceEndpoints(service, port, inNamespace);
         const proxyKey = `${key}:${port.port}`;
+        liveProxies.add(proxyKey);
         let proxy = this.proxies.get(proxyKey);
         if (!proxy) {
           proxy = await ServiceProxy.listen();
@@ -374,15 +407,17 @@ export class PodRunner {
         proxy.setEndpoints(endpoints);
         entries[port.name ?? String(port.port)] = { address: proxy.address, port: port.port, endpoints };
       }
-      map[key] = entries;
+      this.entries.set(key, entries);
     }
+    for (const key of this.entries.keys()) if (!this.services.has(key)) this.entries.delete(key);
+    // Proxies of deleted Services and of ports a Service no longer has stop accepting.
     for (const [proxyKey, proxy] of this.proxies) {
-      if (!map[proxyKey.slice(0, proxyKey.lastIndexOf(':'))]) {
+      if (!liveProxies.has(proxyKey)) {
         this.proxies.delete(proxyKey);
         proxy.close();
       }
     }
-    writeAtomically(this.servicesFile, JSON.stringify(map, null, 2));
+    writeAtomically(this.servicesFile, JSON.stringify(Object.fromEntries(this.entries), null, 2));
   }
 }
 
