@@ -2,6 +2,7 @@
 // inject their own). Workflows import only the type.
 import type * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
+import { createApexSwitchActivities } from './apex-switch.ts';
 import { createHandoverActivities } from './handover.ts';
 import { createKubernetesActivities } from './kubernetes.ts';
 import type { DeploymentWatch } from './kubernetes.ts';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMetricActivities(deps),
     ...createNotificationActivities(deps),
     ...createHandoverActivities({ client: deps.temporal }),
+    ...createApexSwitchActivities(deps.kubeconfig),
     ...createWebhookActivities(deps),
   };
   // The rollout engine's steps call the base activities through `base` at call time, so a wrapper the

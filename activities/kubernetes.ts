@@ -31,6 +31,7 @@ import {
   type ServiceSettings,
 } from '../resources/services.ts';
 import { createCanaryStatusActivities } from './canary-status.ts';
+import { recordPromotedRevision } from './promoted-revisions.ts';
 import {
   jsonPatch,
   kubeClients,
@@ -516,6 +517,13 @@ export function createKubernetesActivities(config: k8s.KubeConfig, options: Kube
           ),
       );
       if (input.autoscaler) await syncPrimaryAutoscaler(canary, input.target, input.autoscaler);
+      // Kept for `cutover undo`: the template as the target had it, before the primary's renames.
+      await recordPromotedRevision(
+        clients,
+        canary,
+        snapshot.revision,
+        snapshot.deployment.spec?.template ?? {},
+      );
       return { revision: snapshot.revision, matchesExpected: true, trackedConfigs: snapshot.trackedConfigs };
     },
 

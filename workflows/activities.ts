@@ -108,3 +108,10 @@ export const kubernetesWriteOptions: ActivityOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
 };
 export const { scaleUpCanary, promoteCanary } = proxyActivities<CutoverActivities>(kubernetesWriteOptions);
+
+/** Switch mode's flip of the apex Service: one short, idempotent patch, retried until it lands. */
+export const { switchApex } = proxyActivities<CutoverActivities>({
+  ...kubernetesWriteOptions,
+  startToCloseTimeout: '10s',
+  summary: 'switch the apex Service',
+});

@@ -26,7 +26,7 @@ export interface SteeringRequest {
 }
 
 export interface ManualAction extends SteeringRequest {
-  action: 'promote' | 'abort';
+  action: 'promote' | 'abort' | 'rollback';
   /** ISO time the workflow received it. */
   at: string;
 }
@@ -103,6 +103,13 @@ export interface RolloutStatus {
   /** The last analysis tick (engine v2). */
   lastTick?: TickReport;
   images?: RolloutImages;
+  /** Switch mode: which pods the apex selects now. */
+  serving?: 'primary' | 'green';
+  /** Switch mode: the keep-warm window's end and its post-promotion checks. */
+  keepWarm?: { until: string; checks: number; failedChecks: number; threshold: number };
+  /** The RolloutPolicy in force, and its strategy. */
+  policy?: string;
+  strategy?: 'copy' | 'switch';
 }
 
 export const statusQuery = defineQuery<RolloutStatus>('status');

@@ -3,6 +3,7 @@
 // whole. Phases (workflows/phases/) take the run and return; they keep no state of their own.
 import { workflowInfo } from '@temporalio/workflow';
 import type { AnalysisState } from '../analysis/iteration.ts';
+import type { PostPromotionState } from '../analysis/post-promotion.ts';
 import { CanaryPhase } from '../canary/status.ts';
 import type { ResolvedWebhook } from '../canary/validate.ts';
 import type {
@@ -52,6 +53,10 @@ export interface RolloutState {
   announced: { confirmRollout: boolean; confirmPromotion: boolean };
   /** The last analysis tick: every step's result. */
   lastTick?: TickReport;
+  /** Which pods the apex Service selects (switch mode); unset means the primary's, as in Flagger. */
+  serving?: 'primary' | 'green';
+  /** Switch mode's keep-warm window: its end (ISO time) and the post-promotion checks so far. */
+  keepWarm?: PostPromotionState & { until: string };
 }
 
 /** An ending, returned (never thrown) by a phase: the story stops there and says why. */
@@ -115,6 +120,13 @@ export class RolloutRun {
     this.state.pending = action;
   }
 
+  /** Switch mode: flip back to blue now. Outside the keep-warm window it is an abort. */
+  onRollback(request: SteeringRequest): void {
+    const action: ManualAction = { action: 'rollback', ...request, at: new Date().toISOString() };
+    this.state.manualActions.push(action);
+    this.state.pending = action;
+  }
+
   onSupersede(request: { revision: string; workflowId: string }): void {
     this.state.superseded = request;
   }
@@ -136,7 +148,8 @@ export class RolloutRun {
         reason: `superseded by revision ${superseded.revision} (${superseded.workflowId})`,
       };
     }
-    if (this.state.pending?.action === 'abort') {
+    const pending = this.state.pending?.action;
+    if (pending === 'abort' || pending === 'rollback') {
       const abort = this.takePending();
       if (abort) return this.rollBack(`Rolling back ${this.dotted} aborted by ${abort.by}: ${abort.reason}`);
     }
@@ -167,6 +180,9 @@ export class RolloutRun {
       message: state.message,
       ...(state.lastTick ? { lastTick: state.lastTick } : {}),
       ...(this.input.images ? { images: this.input.images } : {}),
+      ...(state.serving ? { serving: state.serving } : {}),
+      ...(state.keepWarm ? { keepWarm: state.keepWarm } : {}),
+      ...(this.input.policy ? { strategy: this.input.policy.strategy, policy: this.input.policy.name } : {}),
     };
   }
 

@@ -83,6 +83,7 @@ export async function pause(
   const woken = (): boolean =>
     state.superseded !== undefined ||
     state.pending?.action === 'abort' ||
+    state.pending?.action === 'rollback' ||
     (wakeOnPromote && state.pending !== undefined);
   try {
     return await condition(woken, ms, { summary: what });

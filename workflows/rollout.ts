@@ -15,7 +15,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { legacyRolloutWorkflow } from './legacy/rollout-v1.ts';
-import { abortSignal, promoteSignal, statusQuery, supersedeSignal } from './messages.ts';
+import { abortSignal, promoteSignal, rollbackSignal, statusQuery, supersedeSignal } from './messages.ts';
 import type { RolloutInput, RolloutResult } from './messages.ts';
 import { patches } from './patches.ts';
 import { analyse } from './phases/analysis.ts';
@@ -26,6 +26,7 @@ import { announceAnalysis, preRollout } from './phases/pre-rollout.ts';
 import { promote } from './phases/promote.ts';
 import { rollBack } from './phases/roll-back.ts';
 import { scaleUp } from './phases/scale-up.ts';
+import { switchTraffic } from './phases/switch.ts';
 import { RolloutRun, type Ending } from './rollout-state.ts';
 import { noteMessage } from './rollout-steps.ts';
 import { outcomeSearchAttributes, rolloutSearchAttributes } from './search-attributes.ts';
@@ -40,6 +41,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   setHandler(promoteSignal, (request) => run.onPromote(request));
   setHandler(abortSignal, (request) => run.onAbort(request));
   setHandler(supersedeSignal, (request) => run.onSupersede(request));
+  setHandler(rollbackSignal, (request) => run.onRollback(request));
   upsertSearchAttributes(rolloutSearchAttributes(run.canary, run.revision, run.state.phase, input.images));
 
   let ending: StoryEnd;
@@ -63,7 +65,7 @@ async function story(run: RolloutRun): Promise<StoryEnd> {
     const restarted = await handOverFromPrevious(run);
     const stopped = (await confirmRollout(run)) ?? (await scaleUp(run, restarted));
     if (stopped) return stopped;
-    if (run.canary.skipAnalysis) return promote(run);
+    if (run.canary.skipAnalysis) return promotion(run);
     await announceAnalysis(run);
     const failedBeforeAnalysis = await preRollout(run);
     if (failedBeforeAnalysis) return failedBeforeAnalysis;
@@ -74,7 +76,12 @@ async function story(run: RolloutRun): Promise<StoryEnd> {
     const gated = await confirmPromotion(run);
     if (gated) return gated;
   }
-  return promote(run);
+  return promotion(run);
+}
+
+/** Flagger's copy to the primary, or, with a RolloutPolicy's `strategy: switch`, the traffic switch. */
+function promotion(run: RolloutRun): Promise<Ending> {
+  return run.input.policy?.strategy === 'switch' ? switchTraffic(run) : promote(run);
 }
 
 /** Runs the rollback an ending asks for, and records the outcome where people look. */

@@ -6,6 +6,7 @@
 // workflow decides never disagree.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decideIteration } from '../../analysis/iteration.ts';
+import { decidePostPromotion, type PostPromotionState } from '../../analysis/post-promotion.ts';
 import type { AnalysisState, IterationOutcome } from '../../analysis/iteration.ts';
 import type { NoDataPolicy } from '../../analysis/metric-check.ts';
 import { CanaryPhase } from '../../canary/status.ts';
@@ -33,6 +34,11 @@ export interface AnalysisTickInput {
   noDataPolicy?: NoDataPolicy;
   /** Attempts of an unanswered metric query before it counts as a failed check (default 3). */
   metricAttempts?: number;
+  /**
+   * Switch mode's keep-warm window: the checks run on live traffic and are judged by
+   * decidePostPromotion; the status counters of the analysis are left as they are.
+   */
+  postPromotion?: PostPromotionState;
 }
 
 export interface AnalysisTickResult {
@@ -110,11 +116,22 @@ async function analyse(
   } else {
     outcome = await checkMetrics(deps, input, metrics);
   }
+  const type = outcome.passed ? 'Normal' : 'Warning';
+  if (input.postPromotion) {
+    const verdict = decidePostPromotion(context.canary, input.postPromotion, outcome);
+    const events: RolloutEvent[] = verdict.events.map((message) => ({ type, message }));
+    const written = await reportRollout(deps, {
+      context,
+      key,
+      events,
+      ...(verdict.decision === 'keep' && events[0]
+        ? { alert: { severity: 'warn' as const, message: events[0].message } }
+        : {}),
+    });
+    return { hooks, metrics, outcome, canaryFound: written.found };
+  }
   const verdict = decideIteration(context.canary, input.state, outcome);
-  const events: RolloutEvent[] = verdict.events.map((message) => ({
-    type: outcome.passed ? 'Normal' : 'Warning',
-    message,
-  }));
+  const events: RolloutEvent[] = verdict.events.map((message) => ({ type, message }));
   const written = await reportRollout(deps, {
     context,
     key,

@@ -28,6 +28,9 @@ export class FakeCluster {
   /** Deployment name → calls until it is ready (0: ready at once; Infinity: never). */
   readyAfter = new Map<string, number>();
   canaryExists = true;
+  /** Which pods the apex Service selects, and every flip made (switch mode). */
+  apex: 'primary' | 'green' = 'primary';
+  readonly flips: string[] = [];
   /** Makes `initializeCanaryObjects` throw this many times first. */
   refuseInitialization = 0;
   private readonly counts = new Map<string, number>();
@@ -124,6 +127,12 @@ export class FakeCluster {
         };
       },
       pointApexAtPrimary: async () => ({ service: 'podinfo', takenOver: false }),
+      switchApex: async (input: { to: 'primary' | 'green' }) => {
+        const changed = this.apex !== input.to;
+        if (changed) this.flips.push(input.to);
+        this.apex = input.to;
+        return { selector: { app: input.to === 'green' ? 'podinfo' : 'podinfo-primary' }, changed };
+      },
       waitForWorkflowClosed: async () => ({ closed: true }),
     };
     return Object.assign(

@@ -4,9 +4,12 @@ import { CanaryPhase } from '../../canary/status.ts';
 import { endingOptions, rollBackCanary, stepBudgetMs } from '../activities.ts';
 import type { Ending, RolloutRun } from '../rollout-state.ts';
 import { enterPhase, noteMessage, rolloutContext } from '../rollout-steps.ts';
+import { flipApex } from './switch.ts';
 
 export async function rollBack(run: RolloutRun, ending: Ending): Promise<void> {
   if (!ending.rollBack) return;
+  // Switch mode: production traffic goes back to blue first; blue was kept warm for this.
+  if (run.state.serving === 'green') await flipApex(run, 'primary');
   const post = run.hooksOf('post-rollout');
   const events = ending.rollBack.events;
   const result = await rollBackCanary.executeWithOptions(
