@@ -19,7 +19,7 @@ import type http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
-import { Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import axios, { AxiosError } from 'axios';
 import type { AxiosResponse, LookupAddressEntry } from 'axios';
 import { redactUrl } from '../canary/redact.ts';
@@ -348,6 +348,16 @@ function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
   if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} bytes`;
+}
+
+/**
+ * A cancelled call ends its activity as cancelled, not as a failed hook or check: throws the activity's
+ * cancellation (a CancelledFailure, as the SDK expects) when `error` is a cancelled call.
+ */
+export function throwIfCancelled(error: unknown): void {
+  if (!(error instanceof OutboundCallError) || error.kind !== 'cancelled') return;
+  const reason: unknown = activityCancellationSignal()?.reason;
+  throw reason instanceof Error ? reason : new CancelledFailure(error.message, undefined, error);
 }
 
 /** The cancellation signal of the activity this runs in, if it runs in one. */

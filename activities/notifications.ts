@@ -4,9 +4,10 @@
 // A chat hook's address is its credential (Slack, Discord, Teams and Google Chat carry the secret in
 // the path or the query), so messages name only its scheme and host.
 import * as k8s from '@kubernetes/client-node';
+import { CancelledFailure } from '@temporalio/activity';
 import { quoteForMessage, urlOrigin } from '../canary/redact.ts';
 import { alertProviderSchema } from '../canary/spec.ts';
-import { OutboundCallError, boundedRequest, hookMaxResponseBytes } from './bounded-http.ts';
+import { OutboundCallError, boundedRequest, hookMaxResponseBytes, throwIfCancelled } from './bounded-http.ts';
 import type { DestinationPolicy } from './bounded-http.ts';
 import { isNotFound, secretText } from './kubernetes-client.ts';
 import type { ResolvedAlert } from '../canary/validate.ts';
@@ -130,6 +131,7 @@ export async function postAlert(
       ...(options.policy ? { policy: options.policy } : {}),
     });
   } catch (error) {
+    throwIfCancelled(error);
     if (error instanceof OutboundCallError) {
       const reason = error.kind === 'redirect' ? error.reason.replace(/ to \S+;/, ';') : error.reason;
       throw new Error(`POST ${shown}/… failed: ${quoteForMessage(reason, { secrets })}`);
@@ -213,6 +215,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
         await deliver(alert, input);
         result.sent.push(alert.name);
       } catch (error) {
+        if (error instanceof CancelledFailure) throw error;
         // Kept in the history: one line, trimmed (an API error carries its whole response).
         result.failed.push({
           alert: alert.name,

@@ -4,7 +4,12 @@
 
 import { quoteForMessage, redactUrl } from '../canary/redact.ts';
 import type { MetricQueryResult } from '../analysis/metric-check.ts';
-import { OutboundCallError, boundedRequest, prometheusMaxResponseBytes } from './bounded-http.ts';
+import {
+  OutboundCallError,
+  boundedRequest,
+  prometheusMaxResponseBytes,
+  throwIfCancelled,
+} from './bounded-http.ts';
 import type { DestinationPolicy } from './bounded-http.ts';
 
 export type { MetricQueryResult } from '../analysis/metric-check.ts';
@@ -69,6 +74,7 @@ export async function queryPrometheus(input: PrometheusQueryInput): Promise<Metr
     status = response.status;
     body = response.body;
   } catch (error) {
+    throwIfCancelled(error);
     const reason = transportError(error, shown);
     if (error instanceof OutboundCallError && !error.retryable) {
       // A denied address, a redirect, an oversized answer: asking again gives the same. A failed check.

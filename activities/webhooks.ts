@@ -17,6 +17,7 @@ import {
   activityCancellationSignal,
   boundedRequest,
   hookMaxResponseBytes,
+  throwIfCancelled,
 } from './bounded-http.ts';
 import type { DestinationPolicy } from './bounded-http.ts';
 
@@ -202,8 +203,7 @@ async function attempt(
     return { kind: 'answer', status, body, retryable: status === 429 || (status >= 500 && status !== 501) };
   } catch (error) {
     if (!(error instanceof OutboundCallError)) throw error;
-    // A cancelled activity must end as cancelled, not as a failed hook.
-    if (error.kind === 'cancelled') throw error;
+    throwIfCancelled(error);
     const reason = error.kind === 'timeout' ? `no answer within ${input.timeoutMs}ms` : error.reason;
     return { kind: 'no-answer', error: quoteForMessage(reason, { max: 512 }), retryable: error.retryable };
   }

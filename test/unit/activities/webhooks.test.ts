@@ -1,6 +1,6 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { asyncLocalStorage, type Context } from '@temporalio/activity';
+import { CancelledFailure, asyncLocalStorage, type Context } from '@temporalio/activity';
 import {
   callWebhook,
   createWebhookActivities,
@@ -64,6 +64,7 @@ beforeEach(() => {
 function inActivity<T>(
   info: { workflowId: string; runId: string; activityId: string; attempt: number },
   fn: () => Promise<T>,
+  cancellationSignal: AbortSignal = new AbortController().signal,
 ): Promise<T> {
   const context = {
     info: {
@@ -71,7 +72,7 @@ function inActivity<T>(
       attempt: info.attempt,
       workflowExecution: { workflowId: info.workflowId, runId: info.runId },
     },
-    cancellationSignal: new AbortController().signal,
+    cancellationSignal,
     heartbeat: () => (heartbeats += 1),
   } as unknown as Context;
   return asyncLocalStorage.run(context, fn);
@@ -237,6 +238,20 @@ describe('callWebhook idempotency keys', () => {
     assert.equal(heartbeats, 1);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     assert.equal(heartbeats, 1, 'no heartbeat after the activity returned');
+  });
+
+  it('ends a hook call at once when Temporal cancels the activity, as a cancellation', async () => {
+    script = ['hang'];
+    const cancel = new AbortController();
+    // As the SDK does: the signal's reason is a CancelledFailure.
+    setTimeout(() => cancel.abort(new CancelledFailure('CANCELLED')), 100);
+    const call = { workflowId: 'w', runId: 'r', activityId: '1', attempt: 1 };
+    const started = Date.now();
+    await assert.rejects(
+      inActivity(call, () => callWebhook(hook({ timeoutMs: 5000, retries: 3 })), cancel.signal),
+      (error: unknown) => error instanceof CancelledFailure,
+    );
+    assert.ok(Date.now() - started < 1000);
   });
 
   it('gives each call outside an activity its own key', async () => {
