@@ -146,6 +146,31 @@ export function validateCanary(obj: unknown, options: ValidateOptions = {}): Can
   return { ok: true, canary, warnings: check.warnings };
 }
 
+/**
+ * Metrics written like a Canary's `analysis.metrics`, resolved the same way: a RolloutPolicy's
+ * post-promotion metrics have the Canary's shape and rules, so they get the Canary's sentences.
+ */
+export function resolveMetricChecks(
+  metrics: readonly CanaryMetric[],
+  path: string,
+  namespace: string,
+): { metrics: MetricCheck[]; problems: Problem[]; warnings: Problem[] } {
+  const check = new Checker();
+  const resolved = metrics.flatMap((m, i) => resolveMetric(m, `${path}[${i}]`, namespace, check) ?? []);
+  return { metrics: resolved, problems: check.problems, warnings: check.warnings };
+}
+
+/** An analysis interval in ms, held to the same floor (`minInterval`) as a Canary's `analysis.interval`. */
+export function resolveAnalysisInterval(
+  interval: string,
+  path: string,
+  options: Pick<ValidateOptions, 'minInterval'> = {},
+): { ms?: number; problems: Problem[] } {
+  const check = new Checker();
+  const ms = resolveInterval(interval, path, options, check);
+  return { ...(ms !== undefined ? { ms } : {}), problems: check.problems };
+}
+
 // ---- the rules ----
 
 class Checker {

@@ -1,5 +1,5 @@
-// Installs Cutover's CRDs (Flagger's flagger.app/v1beta1 schemas) with server-side apply, and waits
-// until they are served. The body goes to the API server as written: client-node's typed serializer
+// Installs Cutover's CRDs (every file in deploy/crds/: Flagger's flagger.app/v1beta1 schemas and
+// Cutover's own cutover.dev RolloutPolicy) with server-side apply, and waits until they are served. The body goes to the API server as written: client-node's typed serializer
 // would drop the `x-kubernetes-*` schema keys.
 import * as k8s from '@kubernetes/client-node';
 import { readFileSync, readdirSync } from 'node:fs';
