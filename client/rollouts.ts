@@ -4,6 +4,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { CanaryPhase } from '../canary/status.ts';
 import type { ValidCanary } from '../canary/validate.ts';
 import type { RolloutCanary } from '../workflows/messages.ts';
+import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
 import { abortSignal, promoteSignal, statusQuery } from '../workflows/messages.ts';
 import { rolloutCanary } from '../workflows/messages.ts';
 import type {
@@ -29,6 +30,10 @@ export interface StartRolloutInput {
   taskQueue?: string;
   /** The image before (the primary's) and after (the target's), for Temporal UI. */
   images?: RolloutImages;
+  /** `cutover.dev/rollout-attempt`, part of the workflow id. */
+  attempt?: string;
+  /** The RolloutPolicy that selects the Canary. */
+  policy?: ResolvedRolloutPolicy;
 }
 
 /** The tag of an image reference (`ghcr.io/stefanprodan/podinfo:6.9.3` → `6.9.3`), or the reference. */
@@ -87,11 +92,11 @@ export async function startRollout(
   client: Client,
   input: StartRolloutInput,
 ): Promise<Started<typeof rolloutWorkflow>> {
-  const { canary, canaryUid, revision, supersedes, options, images } = input;
+  const { canary, canaryUid, revision, supersedes, options, images, policy } = input;
   return startOnce<typeof rolloutWorkflow>(
     client,
     'rolloutWorkflow',
-    rolloutWorkflowId(canary.namespace, canary.name, canaryUid, revision),
+    rolloutWorkflowId(canary.namespace, canary.name, canaryUid, revision, input.attempt),
     {
       taskQueue: input.taskQueue ?? defaultTaskQueue,
       args: [
@@ -102,11 +107,12 @@ export async function startRollout(
           supersedes,
           options,
           ...(images ? { images } : {}),
+          ...(policy ? { policy } : {}),
         },
       ],
       typedSearchAttributes: rolloutSearchAttributes(canary, revision, CanaryPhase.Progressing, images),
       staticSummary: rolloutSummary(canary, revision, images),
-      staticDetails: `Blue/green rollout of Deployment ${canary.target.name} in ${canary.namespace}, revision ${revision}`,
+      staticDetails: `Blue/green rollout of Deployment ${canary.target.name} in ${canary.namespace}, revision ${revision}${policy ? `, RolloutPolicy ${policy.name} (${policy.strategy})` : ''}`,
     },
   );
 }

@@ -10,8 +10,11 @@ export function rolloutWorkflowId(
   name: string,
   canaryUid: string,
   revision: string,
+  /** `cutover.dev/rollout-attempt`: a fresh rollout of a revision rolled out before (undo, retry). */
+  attempt?: string,
 ): string {
-  return `cutover/${namespace}/${name}/rollout/${revision}/${canaryUid.slice(0, 8)}`;
+  const id = `cutover/${namespace}/${name}/rollout/${revision}/${canaryUid.slice(0, 8)}`;
+  return attempt ? `${id}/${attempt}` : id;
 }
 
 export function initializeWorkflowId(namespace: string, name: string, canaryUid: string): string {

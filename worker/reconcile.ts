@@ -4,7 +4,9 @@
 // times, from any number of watchers: workflow ids derived from canary and revision dedupe starts.
 import type { Client } from '@temporalio/client';
 import type { KubernetesActivities } from '../activities/kubernetes.ts';
+import { rolloutAttemptAnnotation, skipAnalysisRevisionAnnotation } from '../canary/annotations.ts';
 import { primaryName } from '../canary/naming.ts';
+import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
 import { isRolloutInProgress, isCanaryPhase } from '../canary/status.ts';
 import { formatProblems, validateCanary } from '../canary/validate.ts';
 import type { ValidCanary } from '../canary/validate.ts';
@@ -22,7 +24,15 @@ export interface ReconcileDeps {
   rolloutOptions?: RolloutOptions;
   /** The rollout this process started last for each canary (`ns/name` → workflow id). */
   lastStarted?: Map<string, string>;
+  /** Finds the RolloutPolicy that selects a Canary; without it every Canary runs Flagger's way. */
+  policies?: (
+    canary: { name: string; namespace: string; labels: Record<string, string> },
+    valid: ValidCanary,
+  ) => Promise<PolicyResolution>;
 }
+
+export type PolicyResolution =
+  { kind: 'none' } | { kind: 'policy'; policy: ResolvedRolloutPolicy } | { kind: 'invalid'; message: string };
 
 export type ReconcileOutcome =
   | { kind: 'invalid'; message: string }
@@ -41,6 +51,8 @@ interface CanaryMeta {
   name?: string;
   namespace?: string;
   uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 function errorMessage(error: unknown): string {
@@ -93,13 +105,32 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
     return { kind: 'up-to-date', revision };
   }
 
-  const workflowId = rolloutWorkflowId(canary.namespace, canary.name, ref.uid, revision);
+  const annotations = meta.annotations ?? {};
+  const attempt = annotations[rolloutAttemptAnnotation];
+  const workflowId = rolloutWorkflowId(canary.namespace, canary.name, ref.uid, revision, attempt);
+  const policy = deps.policies
+    ? await deps.policies({ name: ref.name, namespace: ref.namespace, labels: meta.labels ?? {} }, canary)
+    : { kind: 'none' as const };
+  if (policy.kind === 'invalid') {
+    // The running version stays as it is: nothing starts until the policy is fixed.
+    const message = `Canary ${ref.namespace}/${ref.name} cannot roll out revision ${revision}: ${policy.message}`;
+    await deps.kubernetes.reportInvalidCanary({ canary: ref, message });
+    return { kind: 'invalid', message };
+  }
   const supersedes = previousRollout(canary, ref.uid, status, workflowId, deps.lastStarted);
   const from = await deps.kubernetes
     .deploymentImage?.({ namespace: canary.namespace, name: primaryName(canary.target.name) })
     .catch(() => undefined);
   const images = { ...(from ? { from } : {}), ...(image ? { to: image } : {}) };
-  const { handle, started } = await startRollout(deps.client, { ...common, supersedes, images });
+  const skipAnalysis = annotations[skipAnalysisRevisionAnnotation] === revision;
+  const { handle, started } = await startRollout(deps.client, {
+    ...common,
+    canary: skipAnalysis ? { ...canary, skipAnalysis: true } : canary,
+    supersedes,
+    images,
+    ...(attempt ? { attempt } : {}),
+    ...(policy.kind === 'policy' ? { policy: policy.policy } : {}),
+  });
   if (started) deps.lastStarted?.set(`${canary.namespace}/${canary.name}`, handle.workflowId);
   return { kind: 'rollout', workflowId: handle.workflowId, started, revision, supersedes };
 }
