@@ -221,9 +221,7 @@ async function waitUsable(kubeconfig: string): Promise<void> {
   );
 }
 
-async function createCluster(stateDir: string): Promise<void> {
-  const kubeconfig = localKubeconfig();
-  mkdirSync(join(stateDir, 'kwok'), { recursive: true });
+async function kwokctlCreate(stateDir: string, kubeconfig: string): Promise<ClusterPorts> {
   const ports = await clusterPortsForCreate(stateDir, Object.values(localPorts));
   const configFile = join(stateDir, 'kwokctl.yaml');
   writeFileSync(configFile, kwokctlConfig(ports));
@@ -237,6 +235,22 @@ async function createCluster(stateDir: string): Promise<void> {
     '--wait',
     '60s',
   ]);
+  return ports;
+}
+
+async function createCluster(stateDir: string, say: Say): Promise<void> {
+  const kubeconfig = localKubeconfig();
+  mkdirSync(join(stateDir, 'kwok'), { recursive: true });
+  try {
+    await kwokctlCreate(stateDir, kubeconfig);
+  } catch (error) {
+    // Another stack may have taken one of the free ports between our check and etcd's bind: try once
+    // more with ports checked again (a taken one is replaced).
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    say(`creating the cluster failed (${reason}); trying once more with ports checked again`);
+    await kwokctl(stateDir, ['delete', 'cluster']).catch(() => undefined);
+    await kwokctlCreate(stateDir, kubeconfig);
+  }
   writeFileSync(layoutFile(stateDir), `${JSON.stringify(clusterLayout, null, 2)}\n`);
   const core = kubeClient(kubeconfig).makeApiClient(k8s.CoreV1Api);
   for (const name of nodeNames) {
@@ -277,7 +291,7 @@ export type ClusterStart = 'running' | 'repaired' | 'created' | 'rebuilt';
 async function rebuild(stateDir: string, say: Say, why: string): Promise<'rebuilt'> {
   say(`WARNING: rebuilding the local cluster EMPTY because ${why}; its objects are lost`);
   await setAside(stateDir, say);
-  await createCluster(stateDir);
+  await createCluster(stateDir, say);
   return 'rebuilt';
 }
 
@@ -288,7 +302,7 @@ async function rebuild(stateDir: string, say: Say, why: string): Promise<'rebuil
 export async function startCluster(stateDir: string, say: Say): Promise<ClusterStart> {
   const kubeconfig = localKubeconfig();
   if (!existsSync(clusterDir(stateDir))) {
-    await createCluster(stateDir);
+    await createCluster(stateDir, say);
     return 'created';
   }
   const components = clusterComponents(stateDir);

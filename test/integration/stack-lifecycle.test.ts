@@ -35,19 +35,26 @@ function clusterPorts(stateDir: string): number[] {
   );
 }
 
-test('stack up starts every component healthy on other ports, and stack down leaves no process behind', async () => {
-  const state = mkdtempSync(join(tmpdir(), 'cutover-stack-'));
+const cli = join(repoRoot, 'stack', 'cli.ts');
+
+/** The environment of a private stack in `state`, its four ports shifted by `offset`. */
+function privateStack(state: string, offset: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CUTOVER_STATE_DIR: state,
-    CUTOVER_TEMPORAL_PORT: '17233',
-    CUTOVER_TEMPORAL_UI_PORT: '18233',
-    CUTOVER_PROMETHEUS_PORT: '19090',
-    CUTOVER_KUBE_APISERVER_PORT: '16443',
+    CUTOVER_TEMPORAL_PORT: String(17233 + offset),
+    CUTOVER_TEMPORAL_UI_PORT: String(18233 + offset),
+    CUTOVER_PROMETHEUS_PORT: String(19090 + offset),
+    CUTOVER_KUBE_APISERVER_PORT: String(16443 + offset),
   };
   for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'KUBECONFIG', 'PROMETHEUS_URL'])
     delete env[name];
-  const cli = join(repoRoot, 'stack', 'cli.ts');
+  return env;
+}
+
+test('stack up starts every component healthy on other ports, and stack down leaves no process behind', async () => {
+  const state = mkdtempSync(join(tmpdir(), 'cutover-stack-'));
+  const env = privateStack(state, 0);
   try {
     await run(process.execPath, [cli, 'up'], { env, timeout: 240_000 });
     const status = JSON.parse((await run(process.execPath, [cli, 'status', '--json'], { env })).stdout) as {
@@ -78,4 +85,25 @@ test('stack up starts every component healthy on other ports, and stack down lea
   );
   assert.equal((afterDown as { code?: number }).code, 1, 'status reports the stack down');
   rmSync(state, { recursive: true, force: true });
+});
+
+test('two stacks started at the same moment both come up, on ports of their own', async () => {
+  const states = [mkdtempSync(join(tmpdir(), 'cutover-twin-')), mkdtempSync(join(tmpdir(), 'cutover-twin-'))];
+  const envs = states.map((state, i) => privateStack(state, 10 + i));
+  try {
+    await Promise.all(envs.map((env) => run(process.execPath, [cli, 'up'], { env, timeout: 240_000 })));
+    for (const env of envs) await run(process.execPath, [cli, 'status'], { env }); // exits 1 if any is down
+    const [a = [], b = []] = states.map(clusterPorts);
+    assert.deepEqual(
+      a.filter((p) => b.includes(p)),
+      [],
+      'no cluster port is shared',
+    );
+  } finally {
+    await Promise.all(envs.map((env) => run(process.execPath, [cli, 'down'], { env, timeout: 120_000 })));
+  }
+  for (const state of states) {
+    assert.deepEqual(processesMentioning(state), [], 'no process of either stack is left');
+    rmSync(state, { recursive: true, force: true });
+  }
 });
