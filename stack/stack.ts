@@ -1,6 +1,6 @@
 // Starts, checks and stops the local stack: Temporal dev server, KWOK cluster, Prometheus and the pod
-// runner. Each component the user provides instead (TEMPORAL_ADDRESS, KUBECONFIG, PROMETHEUS_URL) is
-// left alone.
+// runner, and the supervisor that starts again whichever of them exits. Each component the user
+// provides instead (TEMPORAL_ADDRESS, KUBECONFIG, PROMETHEUS_URL) is left alone.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterComponents, clusterHealthy, deleteCluster, startCluster, warnIfOutdated } from './cluster.ts';
