@@ -99,6 +99,9 @@ export const workerPermissions: Permission[] = [
   // metric-checks.ts and notifications.ts getNamespacedCustomObject, by name.
   { group: 'flagger.app', resource: 'metrictemplates', verbs: ['get'] },
   { group: 'flagger.app', resource: 'alertproviders', verbs: ['get'] },
+  // rollout-policies.ts listNamespacedCustomObject, patchNamespacedCustomObjectStatus.
+  { group: 'cutover.dev', resource: 'rolloutpolicies', verbs: ['list'] },
+  { group: 'cutover.dev', resource: 'rolloutpolicies', subresource: 'status', verbs: ['patch'] },
   // Informers (list, watch); readNamespacedDeployment; createNamespacedDeployment (the primary);
   // patchNamespacedDeployment (scale, promotion, revert).
   { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'patch'] },
@@ -147,6 +150,7 @@ export const installedObjects = [
   'ClusterRole/cutover-worker',
   'ClusterRoleBinding/cutover-worker',
   ...workerReadableCrds.map((name) => `CustomResourceDefinition/${name}`).sort(),
+  'CustomResourceDefinition/rolloutpolicies.cutover.dev',
   'Deployment/cutover-worker',
   'Namespace/cutover-system',
   'Service/cutover-metrics',
