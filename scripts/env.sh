@@ -19,3 +19,8 @@ if [[ ! -f "$stamp" ]] || ! cmp -s "$cutover_root/package-lock.json" "$stamp"; t
   (cd "$cutover_root" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$cutover_root/package-lock.json" "$stamp"
 fi
+
+# The workflow bundle the worker loads (dist/workflow-bundle.js), rebuilt only when the workflow
+# sources changed. A failure here is not fatal: the worker then bundles in process and says why.
+(cd "$cutover_root" && node scripts/bundle-workflows.ts --if-stale) ||
+  echo "warning: could not prebuild the workflow bundle; the worker will bundle in process" >&2

@@ -1,16 +1,16 @@
 // A real Temporal worker for one test file: the project's workflows and activities against the real
 // dev server, cluster and Prometheus of the stack.
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { WorkflowBundlePath } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
+import { buildWorkflowBundle, bundleState, defaultBundlePath } from '../../worker/workflow-bundle.ts';
 import { endpoints, kube } from './cluster.ts';
 
 let runtimeInstalled = false;
-let bundle: WorkflowBundleWithSourceMap | undefined;
+let bundle: Promise<WorkflowBundlePath> | undefined;
 
-export const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+export { workflowsPath } from '../../worker/workflow-bundle.ts';
 
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
@@ -18,8 +18,15 @@ export function quietRuntime(): void {
   runtimeInstalled = true;
 }
 
-export async function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+/**
+ * The workflow bundle the worker loads (dist/workflow-bundle.js), built here first when it is missing
+ * or older than the sources, so every test file and the worker process run the same bundle.
+ */
+export function workflowBundle(): Promise<WorkflowBundlePath> {
+  bundle ??= (async () => {
+    if (bundleState().state !== 'fresh') await buildWorkflowBundle({ logger: new DefaultLogger('WARN') });
+    return { codePath: defaultBundlePath };
+  })();
   return bundle;
 }
 
