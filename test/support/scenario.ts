@@ -6,6 +6,7 @@ import { createActivities } from '../../activities/index.ts';
 import type { ValidCanary } from '../../canary/validate.ts';
 import { startInitialization, startRollout } from '../../client/rollouts.ts';
 import type { RolloutOptions } from '../../workflows/messages.ts';
+import type { ResolvedRolloutPolicy } from '../../canary/rollout-policy.ts';
 import type { rolloutWorkflow } from '../../workflows/rollout.ts';
 import { endpoints, kube, podinfoDeployment, testNamespace } from './cluster.ts';
 import { canaryObject, createCanary, ensureCrds } from './canaries.ts';
@@ -22,7 +23,7 @@ export interface Scenario {
   changeTarget(extraArgs: string[]): Promise<string>;
   /** Starts the rollout of the target's current revision, as the watcher would. */
   startRollout(
-    options?: RolloutOptions & { supersedes?: string },
+    options?: RolloutOptions & { supersedes?: string; policy?: ResolvedRolloutPolicy },
   ): Promise<WorkflowHandle<typeof rolloutWorkflow>>;
   remove(): Promise<void>;
 }
@@ -86,12 +87,13 @@ export async function setupScenario(
     },
     async startRollout(options = {}) {
       const { revision } = await activities.currentRevision({ namespace: ns.name, target: name });
-      const { supersedes, ...rest } = options;
+      const { supersedes, policy, ...rest } = options;
       const started = await startRollout(worker.client, {
         canary,
         canaryUid: uid,
         revision,
         supersedes,
+        ...(policy ? { policy } : {}),
         options: { ...fastOptions, prometheusUrl: endpoints.prometheusUrl, ...rest },
         taskQueue: worker.taskQueue,
       });
