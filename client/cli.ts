@@ -14,7 +14,9 @@ import type { Command, CommandContext, Output } from './commands/context.ts';
 import { historyCommand } from './commands/history.ts';
 import { listCommand } from './commands/list.ts';
 import { promoteCommand } from './commands/promote.ts';
+import { rollbackCommand } from './commands/rollback.ts';
 import { statusCommand } from './commands/status.ts';
+import { undoCommand } from './commands/undo.ts';
 import { watchCommand } from './commands/watch.ts';
 
 export const commands: readonly Command[] = [
@@ -23,6 +25,8 @@ export const commands: readonly Command[] = [
   watchCommand,
   promoteCommand,
   abortCommand,
+  rollbackCommand,
+  undoCommand,
   historyCommand,
 ];
 

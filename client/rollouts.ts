@@ -5,7 +5,7 @@ import { CanaryPhase } from '../canary/status.ts';
 import type { ValidCanary } from '../canary/validate.ts';
 import type { RolloutCanary } from '../workflows/messages.ts';
 import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
-import { abortSignal, promoteSignal, statusQuery } from '../workflows/messages.ts';
+import { abortSignal, promoteSignal, rollbackSignal, statusQuery } from '../workflows/messages.ts';
 import { rolloutCanary } from '../workflows/messages.ts';
 import type {
   InitializeResult,
@@ -154,6 +154,15 @@ export async function abortRollout(
   request: SteeringRequest,
 ): Promise<void> {
   await client.workflow.getHandle(workflowId).signal(abortSignal, request);
+}
+
+/** Switch mode: flip the apex back to blue now, during the keep-warm window, and fail the rollout. */
+export async function rollbackRollout(
+  client: Client,
+  workflowId: string,
+  request: SteeringRequest,
+): Promise<void> {
+  await client.workflow.getHandle(workflowId).signal(rollbackSignal, request);
 }
 
 export type { InitializeResult, RolloutResult, RolloutStatus };

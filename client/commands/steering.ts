@@ -1,9 +1,9 @@
-// What `promote` and `abort` share: find the canary's running rollout and signal it with who is
+// What `promote`, `abort` and `rollback` share: find the canary's running rollout and signal it with who is
 // asking and why. The identity is also the client identity, so the signal event in the history
 // names the caller too.
 import { hostname, userInfo } from 'node:os';
 import { Client } from '@temporalio/client';
-import { abortRollout, promoteRollout } from '../rollouts.ts';
+import { abortRollout, promoteRollout, rollbackRollout } from '../rollouts.ts';
 import { getCanary, noRunningRollout, runningRollout, temporalFailure } from '../canary-lookup.ts';
 import { temporalUiLink } from '../format.ts';
 import { canaryNamespaceOption, callerIdentity, parseCanaryRef } from './arguments.ts';
@@ -17,10 +17,18 @@ export const steeringOptions = {
   reason: { type: 'string' },
 } as const;
 
+/** Each steering action: the signal that carries it, and how the confirmation names it. */
+const steeringActions = {
+  promote: { send: promoteRollout, sent: 'Promotion' },
+  abort: { send: abortRollout, sent: 'Abort' },
+  rollback: { send: rollbackRollout, sent: 'Rollback to blue' },
+} as const;
+export type SteeringAction = keyof typeof steeringActions;
+
 export async function steer(
   ctx: CommandContext,
   { values, positionals }: ParsedCommand<typeof steeringOptions>,
-  action: 'promote' | 'abort',
+  action: SteeringAction,
   reason: string,
 ): Promise<number> {
   const ref = parseCanaryRef(positionals, values['canary-namespace']);
@@ -32,7 +40,7 @@ export async function steer(
   ]);
   if (!run) throw noRunningRollout(ref);
   const client = new Client({ connection: base.connection, namespace: ctx.options.namespace, identity: by });
-  const send = action === 'promote' ? promoteRollout : abortRollout;
+  const { send, sent: what } = steeringActions[action];
   try {
     await send(client, run.workflowId, { by, reason });
   } catch (error) {
@@ -42,7 +50,7 @@ export async function steer(
   const sent = { signal: action, workflowId: run.workflowId, runId: run.runId, by, reason, url };
   print(ctx, sent, () =>
     [
-      `${action === 'promote' ? 'Promotion' : 'Abort'} of ${ref.namespace}/${ref.name} sent to ${run.workflowId}`,
+      `${what} of ${ref.namespace}/${ref.name} sent to ${run.workflowId}`,
       `  by ${by}: ${reason || '(no reason)'}`,
       `  follow it: cutover watch ${ref.namespace}/${ref.name}`,
       `  Temporal UI: ${url}`,
