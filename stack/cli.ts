@@ -1,5 +1,6 @@
 // `npm run stack -- up|down|status`: the local stack of real parts for tests and the demo.
 import { stackEndpoints } from './endpoints.ts';
+import { ProcessTable } from './processes.ts';
 import { stackDown, stackStatus, stackUp } from './stack.ts';
 
 const usage = 'usage: npm run stack -- up | down | status [--json]';
@@ -24,8 +25,12 @@ async function main(argv: string[]): Promise<number> {
 
 async function printStatus(json: boolean): Promise<boolean> {
   const status = await stackStatus();
+  const endpoints = stackEndpoints();
+  const supervisor = new ProcessTable(endpoints.stateDir).pid('supervisor');
   if (json) {
-    process.stdout.write(`${JSON.stringify({ endpoints: stackEndpoints(), components: status }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ endpoints, components: status, supervisor: supervisor ?? null }, null, 2)}\n`,
+    );
   } else {
     for (const s of status) {
       const origin = s.external ? 'external' : s.pid ? `pid ${s.pid}` : 'local';
@@ -34,6 +39,11 @@ async function printStatus(json: boolean): Promise<boolean> {
         `${s.healthy ? 'up  ' : 'DOWN'}  ${s.component.padEnd(11)} ${s.address}  (${origin})${problem}\n`,
       );
     }
+    process.stdout.write(
+      supervisor === undefined
+        ? '      supervisor  not running: exited components stay down until `up`\n'
+        : `      supervisor  restarts what exits  (pid ${supervisor})\n`,
+    );
   }
   return status.every((s) => s.healthy);
 }
