@@ -38,6 +38,31 @@ export type KubernetesSource =
   /** The pod's service account (KUBERNETES_SERVICE_HOST is set). */
   | { mode: 'in-cluster' };
 
+/**
+ * How much one worker process takes on at once. The defaults are sized for a platform's worth of
+ * Canaries on one worker (1,000 rollouts, each idle between its ticks); see `workerUsage` for why.
+ */
+export interface WorkerTuning {
+  /** Workflow executions kept in memory between their tasks (0 = none: every task replays its history). */
+  maxCachedWorkflows: number;
+  /** Workflow tasks run at once (the SDK's `maxConcurrentWorkflowTaskExecutions`). */
+  maxConcurrentWorkflowTasks: number;
+  /** Activities run at once; readiness waits and webhooks mostly wait, so this can be high. */
+  maxConcurrentActivities: number;
+  /** Local activities run at once. */
+  maxConcurrentLocalActivities: number;
+  /** Canaries the watcher reconciles at once (each canary is still reconciled one at a time). */
+  reconcileConcurrency: number;
+}
+
+export const defaultTuning: Readonly<WorkerTuning> = {
+  maxCachedWorkflows: 2000,
+  maxConcurrentWorkflowTasks: 40,
+  maxConcurrentActivities: 500,
+  maxConcurrentLocalActivities: 200,
+  reconcileConcurrency: 16,
+};
+
 export interface WorkerConfig {
   temporal: TemporalSettings;
   kubernetes: KubernetesSource;
@@ -56,6 +81,12 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** False with --no-watcher: run workflows and activities only, start no rollouts. */
   watcher: boolean;
+  tuning: WorkerTuning;
+  /**
+   * V8's old-space limit in MiB (`--max-old-space-size`). Node cannot change it once running, so the
+   * worker replaces itself with a Node started with the flag (same pid); absent = Node's default.
+   */
+  maxHeapMb?: number;
   /** --help was given: print `workerUsage` and exit 0. */
   help: boolean;
 }
@@ -84,6 +115,23 @@ Every flag has an environment variable; the flag wins.
   --watch-namespace ns           CUTOVER_WATCH_NAMESPACE   (default all namespaces)
   --min-interval duration        CUTOVER_MIN_INTERVAL      shortest analysis.interval (default 10s)
   --shutdown-grace duration      CUTOVER_SHUTDOWN_GRACE    (default 30s)
+
+Scale (one worker holds about 1,000 rollouts with the defaults):
+  --max-cached-workflows n       CUTOVER_MAX_CACHED_WORKFLOWS
+                                 rollouts kept in memory between ticks; beyond it a tick replays
+                                 its whole history (default 2000; 0 = no cache)
+  --max-concurrent-workflow-tasks n
+                                 CUTOVER_MAX_CONCURRENT_WORKFLOW_TASKS
+                                 workflow tasks at once (default 40; at most the cache size)
+  --max-concurrent-activities n  CUTOVER_MAX_CONCURRENT_ACTIVITIES
+                                 activities at once; most wait on the cluster or a hook (default 500)
+  --max-concurrent-local-activities n
+                                 CUTOVER_MAX_CONCURRENT_LOCAL_ACTIVITIES (default 200)
+  --reconcile-concurrency n      CUTOVER_RECONCILE_CONCURRENCY
+                                 Canaries the watcher reconciles at once (default 16)
+  --max-heap-mb n                CUTOVER_MAX_HEAP_MB       V8 heap limit in MiB: the worker restarts
+                                 itself in place (same pid) with --max-old-space-size=n (default Node's)
+
   --no-watcher                                             run the worker only, start no rollouts
   --help                                                   print this text
 `;
@@ -107,6 +155,12 @@ const options = {
   'watch-namespace': { type: 'string' },
   'min-interval': { type: 'string' },
   'shutdown-grace': { type: 'string' },
+  'max-cached-workflows': { type: 'string' },
+  'max-concurrent-workflow-tasks': { type: 'string' },
+  'max-concurrent-activities': { type: 'string' },
+  'max-concurrent-local-activities': { type: 'string' },
+  'reconcile-concurrency': { type: 'string' },
+  'max-heap-mb': { type: 'string' },
   'no-watcher': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -182,7 +236,11 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
   const inCluster = (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
 
   const temporal = temporalSettings(flags, setting, env);
-  const kubernetes = kubernetesSource(setting('kubeconfig', 'KUBECONFIG'), inCluster, env);
+  // --help needs no cluster: the kubeconfig is checked only when the worker is going to run.
+  const kubernetes: KubernetesSource =
+    flags.help === true
+      ? { mode: 'kubeconfig', paths: [] }
+      : kubernetesSource(setting('kubeconfig', 'KUBECONFIG'), inCluster, env);
   const prometheusUrl = httpUrl(setting('prometheus-url', 'PROMETHEUS_URL')) ?? 'http://127.0.0.1:9090';
   const logLevel = oneOf(setting('log-level', 'LOG_LEVEL'), logLevels) ?? 'info';
   const port = portNumber(setting('metrics-port', 'CUTOVER_METRICS_PORT')) ?? 8080;
@@ -194,6 +252,11 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
     duration(setting('min-interval', 'CUTOVER_MIN_INTERVAL'), { positive: true }) ?? 10_000;
   const shutdownGraceMs =
     duration(setting('shutdown-grace', 'CUTOVER_SHUTDOWN_GRACE'), { positive: false }) ?? 30_000;
+  const tuning = workerTuning(setting);
+  const maxHeapMb = count(setting('max-heap-mb', 'CUTOVER_MAX_HEAP_MB'), {
+    min: 128,
+    why: 'MiB; the worker needs about 150 MiB before its first rollout',
+  });
 
   return {
     temporal,
@@ -206,8 +269,56 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
     minIntervalMs,
     shutdownGraceMs,
     watcher: flags['no-watcher'] !== true,
+    tuning,
+    ...(maxHeapMb === undefined ? {} : { maxHeapMb }),
     help: flags.help === true,
   };
+}
+
+function workerTuning(setting: (flag: StringFlag, envName?: string) => Setting | undefined): WorkerTuning {
+  const cacheSetting = setting('max-cached-workflows', 'CUTOVER_MAX_CACHED_WORKFLOWS');
+  const maxCachedWorkflows = count(cacheSetting, { min: 0 }) ?? defaultTuning.maxCachedWorkflows;
+  if (maxCachedWorkflows === 1) {
+    fail(`${cacheSetting?.source} must be 0 (no cache) or at least 2, got '1'`);
+  }
+  const tasksSetting = setting('max-concurrent-workflow-tasks', 'CUTOVER_MAX_CONCURRENT_WORKFLOW_TASKS');
+  const maxConcurrentWorkflowTasks =
+    count(tasksSetting, { min: 2, why: 'the SDK needs two for a cached workflow' }) ??
+    Math.min(defaultTuning.maxConcurrentWorkflowTasks, Math.max(maxCachedWorkflows, 2));
+  if (maxCachedWorkflows > 0 && maxConcurrentWorkflowTasks > maxCachedWorkflows) {
+    fail(
+      `${tasksSetting?.source ?? 'the workflow task concurrency'} (${maxConcurrentWorkflowTasks}) must not exceed the workflow cache (${cacheSetting?.source ?? 'default'} ${maxCachedWorkflows}); lower it or raise the cache`,
+    );
+  }
+  return {
+    maxCachedWorkflows,
+    maxConcurrentWorkflowTasks,
+    maxConcurrentActivities:
+      count(setting('max-concurrent-activities', 'CUTOVER_MAX_CONCURRENT_ACTIVITIES'), { min: 1 }) ??
+      defaultTuning.maxConcurrentActivities,
+    maxConcurrentLocalActivities:
+      count(setting('max-concurrent-local-activities', 'CUTOVER_MAX_CONCURRENT_LOCAL_ACTIVITIES'), {
+        min: 1,
+      }) ?? defaultTuning.maxConcurrentLocalActivities,
+    reconcileConcurrency:
+      count(setting('reconcile-concurrency', 'CUTOVER_RECONCILE_CONCURRENCY'), { min: 1 }) ??
+      defaultTuning.reconcileConcurrency,
+  };
+}
+
+/** A whole number of at least `min`; `why` explains the minimum in the error. */
+function count(value: Setting | undefined, rule: { min: number; why?: string }): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value.value)) {
+    fail(`${value.source} must be a whole number, got '${value.value}'`);
+  }
+  const parsed = Number(value.value);
+  if (parsed < rule.min) {
+    fail(
+      `${value.source} must be at least ${rule.min}${rule.why === undefined ? '' : ` (${rule.why})`}, got '${value.value}'`,
+    );
+  }
+  return parsed;
 }
 
 function temporalSettings(

@@ -3,7 +3,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities/index.ts';
 import type { CheckMetricInput } from '../activities/metric-checks.ts';
 import { formatDuration } from '../canary/duration.ts';
@@ -12,6 +11,8 @@ import { loadKubeConfig, loadWorkerConfig, workerUsage } from './config.ts';
 import type { WorkerConfig } from './config.ts';
 import { createControllerMetrics } from './controller-metrics.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
+import { DeploymentCache } from './deployment-cache.ts';
+import { applyHeapLimit, registerHeapMetrics } from './heap.ts';
 import { startHttpServer } from './http-server.ts';
 import { createLogger, temporalLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
@@ -19,16 +20,22 @@ import { revertCanary } from './revert.ts';
 import { ensureSearchAttributes, temporalConnectionOptions } from './temporal-connection.ts';
 import { RevisionWatcher } from './watcher.ts';
 import type { CanaryObject } from './watcher.ts';
+import { workflowCodeOption } from './workflow-bundle.ts';
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
-const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-
-/** Flagger's end-of-rollout counters and duration, from the phase transitions the watcher sees. */
-function trackRollouts(metrics: ControllerMetrics): (canary: CanaryObject, previous?: CanaryObject) => void {
+/**
+ * Flagger's end-of-rollout counters and duration, from the phase transitions the watcher sees. Holds
+ * one start time per rollout in progress, forgotten when it ends or its Canary is deleted.
+ */
+export function trackRollouts(metrics: ControllerMetrics): {
+  track: (canary: CanaryObject, previous?: CanaryObject) => void;
+  forget: (canaryKey: string) => void;
+  inProgress: () => number;
+} {
   const startedAt = new Map<string, number>();
-  return (canary, previous) => {
+  const track = (canary: CanaryObject, previous?: CanaryObject): void => {
     const phase = canary.status?.phase;
     if (!isCanaryPhase(phase)) return;
     const ref = {
@@ -53,12 +60,37 @@ function trackRollouts(metrics: ControllerMetrics): (canary: CanaryObject, previ
       startedAt.delete(key);
     }
   };
+  return { track, forget: (key) => startedAt.delete(key), inProgress: () => startedAt.size };
 }
 
-function countByNamespace(namespaces: Map<string, string>): Record<string, number> {
+/**
+ * `flagger_canary_total` by namespace, kept as counts that change only when a Canary appears or goes
+ * (a Canary's status writes, many per rollout, cost a map lookup, not a count over every Canary).
+ */
+export function canaryTotals(metrics: Pick<ControllerMetrics, 'setCanaryTotals'>): {
+  seen: (canaryKey: string, namespace: string) => void;
+  deleted: (canaryKey: string) => void;
+  size: () => number;
+} {
+  const namespaces = new Map<string, string>();
   const counts: Record<string, number> = {};
-  for (const namespace of namespaces.values()) counts[namespace] = (counts[namespace] ?? 0) + 1;
-  return counts;
+  return {
+    seen(canaryKey, namespace) {
+      if (namespaces.has(canaryKey)) return;
+      namespaces.set(canaryKey, namespace);
+      counts[namespace] = (counts[namespace] ?? 0) + 1;
+      metrics.setCanaryTotals(counts);
+    },
+    deleted(canaryKey) {
+      const namespace = namespaces.get(canaryKey);
+      if (namespace === undefined) return;
+      namespaces.delete(canaryKey);
+      counts[namespace] = (counts[namespace] ?? 1) - 1;
+      if (counts[namespace] === 0) delete counts[namespace];
+      metrics.setCanaryTotals(counts);
+    },
+    size: () => namespaces.size,
+  };
 }
 
 export async function runWorker(argv: string[]): Promise<number> {
@@ -73,8 +105,12 @@ export async function runWorker(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger(config.logLevel).child({ component: 'worker' });
+  // First, before anything connects: it may replace this process with one that has the limit.
+  if (config.maxHeapMb !== undefined) applyHeapLimit(config.maxHeapMb, log);
   Runtime.install({
     logger: temporalLogger(log),
+    // SIGTERM and SIGINT are handled below, in order: the watcher stops first, then the worker drains.
+    shutdownSignals: [],
     // The SDK's own worker metrics (task slots, polls, latencies) on a second port: prom-client cannot
     // host the Rust core's exporter, and one port each keeps both scrape configs simple.
     ...(config.sdkMetricsPort === undefined
@@ -106,10 +142,20 @@ export async function runWorker(argv: string[]): Promise<number> {
 
   const kubeconfig = loadKubeConfig(config.kubernetes);
   const metrics = createControllerMetrics({ version });
+  const heapMetrics = registerHeapMetrics(metrics.registry);
+  // One Deployment informer for the process: the watcher's events and every readiness wait. Until it
+  // has listed, readiness waits read the API server, so the worker need not wait for it to start.
+  const deployments = new DeploymentCache({
+    kubeconfig,
+    namespace: config.watchNamespace,
+    log: log.child({ component: 'deployment-cache' }),
+  });
+  const deploymentsStarted = deployments.start();
   const activities = createActivities({
     kubeconfig,
     temporal: client,
     defaultPrometheusUrl: config.prometheusUrl,
+    deployments,
   });
   const checkMetric = activities.checkMetric;
   activities.checkMetric = async (input: CheckMetricInput) => {
@@ -124,18 +170,23 @@ export async function runWorker(argv: string[]): Promise<number> {
     return verdict;
   };
 
+  const { tuning } = config;
+  const workflowCode = workflowCodeOption((message, fields) => log.warn(message, fields));
   const worker = await Worker.create({
     connection: native,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
-    workflowsPath,
+    ...workflowCode,
     activities,
     shutdownGraceTime: config.shutdownGraceMs,
+    maxCachedWorkflows: tuning.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
+    maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
+    maxConcurrentLocalActivityExecutions: tuning.maxConcurrentLocalActivities,
   });
 
-  const track = trackRollouts(metrics);
-  /** canary key → namespace, for `flagger_canary_total`. */
-  const namespaces = new Map<string, string>();
+  const rollouts = trackRollouts(metrics);
+  const totals = canaryTotals(metrics);
   const watcher = config.watcher
     ? new RevisionWatcher({
         kubeconfig,
@@ -146,18 +197,20 @@ export async function runWorker(argv: string[]): Promise<number> {
         minInterval: formatDuration(config.minIntervalMs),
         rolloutOptions: { prometheusUrl: config.prometheusUrl },
         lastStarted: new Map(),
+        deployments,
+        reconcileConcurrency: tuning.reconcileConcurrency,
         log: log.child({ component: 'watcher' }),
         onCanary: (canary, previous) => {
-          track(canary, previous);
-          namespaces.set(
+          rollouts.track(canary, previous);
+          totals.seen(
             `${canary.metadata?.namespace}/${canary.metadata?.name}`,
             canary.metadata?.namespace ?? '',
           );
-          metrics.setCanaryTotals(countByNamespace(namespaces));
         },
         onCanaryDeleted: async (canary, lastReplicas) => {
-          namespaces.delete(`${canary.metadata?.namespace}/${canary.metadata?.name}`);
-          metrics.setCanaryTotals(countByNamespace(namespaces));
+          const canaryKey = `${canary.metadata?.namespace}/${canary.metadata?.name}`;
+          totals.deleted(canaryKey);
+          rollouts.forget(canaryKey);
           metrics.forgetCanary({
             name: canary.metadata?.name ?? '',
             namespace: canary.metadata?.namespace ?? '',
@@ -188,6 +241,10 @@ export async function runWorker(argv: string[]): Promise<number> {
   });
   log.info('cutover worker started', {
     version,
+    pid: process.pid,
+    // Since the process started: what `cutover worker` costs before it takes work.
+    startupMs: Math.round(performance.now()),
+    workflowCode: 'workflowBundle' in workflowCode ? 'prebuilt bundle' : 'bundled in process',
     temporal: temporal.address,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
@@ -204,7 +261,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     });
     void (async () => {
       await watcher?.stop();
-      worker.shutdown();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
     })();
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -212,7 +269,8 @@ export async function runWorker(argv: string[]): Promise<number> {
 
   try {
     const running = worker.run();
-    await watcher?.start();
+    await deploymentsStarted;
+    if (!stopping) await watcher?.start();
     await running;
     return 0;
   } catch (error) {
@@ -221,6 +279,10 @@ export async function runWorker(argv: string[]): Promise<number> {
     });
     return 1;
   } finally {
+    // Again, for a signal that came while the watcher was starting.
+    await watcher?.stop();
+    await deployments.stop();
+    heapMetrics.stop();
     await http.close();
     await connection.close();
     await native.close();
@@ -228,3 +290,8 @@ export async function runWorker(argv: string[]): Promise<number> {
 }
 
 export type { Logger };
+
+// `node worker/main.ts` runs the worker too, as `cutover worker` does (the same flags).
+if (import.meta.main) {
+  process.exitCode = await runWorker(process.argv.slice(2));
+}

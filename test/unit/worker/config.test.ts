@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadWorkerConfig } from '../../../worker/config.ts';
+import { defaultTuning, loadWorkerConfig, workerUsage } from '../../../worker/config.ts';
 import type { WorkerConfig } from '../../../worker/config.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cutover-config-'));
@@ -39,6 +39,13 @@ test('defaults: local Temporal in plaintext, local Prometheus, loopback metrics,
     minIntervalMs: 10_000,
     shutdownGraceMs: 30_000,
     watcher: true,
+    tuning: {
+      maxCachedWorkflows: 2000,
+      maxConcurrentWorkflowTasks: 40,
+      maxConcurrentActivities: 500,
+      maxConcurrentLocalActivities: 200,
+      reconcileConcurrency: 16,
+    },
     help: false,
   });
 });
@@ -317,4 +324,100 @@ test('the Temporal SDK metrics port is off unless asked for, by flag or environm
   const bad = loadWorkerConfig(['--sdk-metrics-port', 'x'], baseEnv);
   assert.equal(bad.ok, false);
   assert.match(bad.ok ? '' : bad.error, /--sdk-metrics-port/);
+});
+
+test('scale knobs: flags, their environment variables, and the flag winning', () => {
+  const fromEnv = load([], {
+    ...baseEnv,
+    CUTOVER_MAX_CACHED_WORKFLOWS: '1200',
+    CUTOVER_MAX_CONCURRENT_WORKFLOW_TASKS: '60',
+    CUTOVER_MAX_CONCURRENT_ACTIVITIES: '300',
+    CUTOVER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '150',
+    CUTOVER_RECONCILE_CONCURRENCY: '8',
+    CUTOVER_MAX_HEAP_MB: '768',
+  });
+  assert.deepEqual(fromEnv.tuning, {
+    maxCachedWorkflows: 1200,
+    maxConcurrentWorkflowTasks: 60,
+    maxConcurrentActivities: 300,
+    maxConcurrentLocalActivities: 150,
+    reconcileConcurrency: 8,
+  });
+  assert.equal(fromEnv.maxHeapMb, 768);
+  const fromFlags = load(
+    [
+      '--max-cached-workflows=0',
+      '--max-concurrent-workflow-tasks=10',
+      '--max-concurrent-activities',
+      '50',
+      '--max-concurrent-local-activities=20',
+      '--reconcile-concurrency=4',
+      '--max-heap-mb=512',
+    ],
+    { ...baseEnv, CUTOVER_MAX_HEAP_MB: '768', CUTOVER_MAX_CACHED_WORKFLOWS: '1200' },
+  );
+  assert.deepEqual(fromFlags.tuning, {
+    maxCachedWorkflows: 0,
+    maxConcurrentWorkflowTasks: 10,
+    maxConcurrentActivities: 50,
+    maxConcurrentLocalActivities: 20,
+    reconcileConcurrency: 4,
+  });
+  assert.equal(fromFlags.maxHeapMb, 512);
+  assert.equal(load([]).maxHeapMb, undefined, "no heap limit by default: Node's own");
+});
+
+test('a small cache lowers the default workflow task concurrency to fit it', () => {
+  assert.equal(load(['--max-cached-workflows=10']).tuning.maxConcurrentWorkflowTasks, 10);
+});
+
+test('bad scale knobs name the flag or variable and what is allowed', () => {
+  assert.equal(
+    error(['--max-cached-workflows=lots']),
+    "--max-cached-workflows must be a whole number, got 'lots'",
+  );
+  assert.equal(
+    error(['--max-cached-workflows=1']),
+    "--max-cached-workflows must be 0 (no cache) or at least 2, got '1'",
+  );
+  assert.equal(
+    error([], { ...baseEnv, CUTOVER_MAX_CONCURRENT_ACTIVITIES: '0' }),
+    "CUTOVER_MAX_CONCURRENT_ACTIVITIES must be at least 1, got '0'",
+  );
+  assert.equal(
+    error(['--max-concurrent-workflow-tasks=1']),
+    "--max-concurrent-workflow-tasks must be at least 2 (the SDK needs two for a cached workflow), got '1'",
+  );
+  assert.equal(
+    error(['--max-cached-workflows=20', '--max-concurrent-workflow-tasks=40']),
+    '--max-concurrent-workflow-tasks (40) must not exceed the workflow cache (--max-cached-workflows 20); lower it or raise the cache',
+  );
+  assert.equal(
+    error(['--max-heap-mb=64']),
+    "--max-heap-mb must be at least 128 (MiB; the worker needs about 150 MiB before its first rollout), got '64'",
+  );
+  assert.equal(
+    error(['--reconcile-concurrency=-1']),
+    "--reconcile-concurrency must be a whole number, got '-1'",
+  );
+});
+
+test('the help text documents every scale knob with its default', () => {
+  for (const text of [
+    '--max-cached-workflows',
+    'CUTOVER_MAX_CACHED_WORKFLOWS',
+    `default ${defaultTuning.maxCachedWorkflows}`,
+    '--max-concurrent-workflow-tasks',
+    `default ${defaultTuning.maxConcurrentWorkflowTasks}`,
+    '--max-concurrent-activities',
+    `default ${defaultTuning.maxConcurrentActivities}`,
+    '--max-concurrent-local-activities',
+    `default ${defaultTuning.maxConcurrentLocalActivities}`,
+    '--reconcile-concurrency',
+    `default ${defaultTuning.reconcileConcurrency}`,
+    '--max-heap-mb',
+    'CUTOVER_MAX_HEAP_MB',
+  ]) {
+    assert.ok(workerUsage.includes(text), text);
+  }
 });
