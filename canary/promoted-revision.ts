@@ -4,26 +4,22 @@
 // `.revision` a counter that grows with each promotion, its `.data` `{ template }`: the target's pod
 // template as promoted. Also the Canary annotations with which undo asks for a fresh rollout.
 // Pure: the promotion (an activity) writes these objects, the command line reads them.
+import { rolloutAttemptAnnotation, skipAnalysisRevisionAnnotation } from './annotations.ts';
 
 /** Label on each kept revision: the Canary's name. */
 export const promotedRevisionCanaryLabel = 'cutover.dev/canary';
 /** Annotation on each kept revision: the revision hash (as in the Canary's `status.lastPromotedSpec`). */
 export const promotedRevisionAnnotation = 'cutover.dev/revision';
-/**
- * Canary annotation set by `cutover undo`: a new token makes the watcher start a fresh rollout even of
- * a revision rolled out before. The token starts with the revision it is for and a dot
- * (`<revision>.<unique>`), so a token seen while the target still holds another revision is ignored.
- */
-export const rolloutAttemptAnnotation = 'cutover.dev/rollout-attempt';
-/** Canary annotation set by `cutover undo --skip-analysis`: the rollout of this revision skips its analysis. */
-export const skipAnalysisRevisionAnnotation = 'cutover.dev/skip-analysis-revision';
 
 /** `<canary>-<revision>`: one kept object per promoted revision, found again by name. */
 export function promotedRevisionName(canaryName: string, revision: string): string {
   return `${canaryName}-${revision}`;
 }
 
-/** The token of a rollout attempt for `revision`: `<revision>.<unique>`. */
+/**
+ * The token of a rollout attempt for `revision` (`cutover.dev/rollout-attempt`): `<revision>.<unique>`,
+ * so that whoever reads it can tell which revision it was asked for.
+ */
 export function rolloutAttemptToken(revision: string, unique: string): string {
   return `${revision}.${unique}`;
 }
