@@ -3,17 +3,35 @@
 # build step, so the image is the production dependencies plus the runtime folders, owned by root and
 # run as the unprivileged `node` user (uid 1000).
 #
-# Debian slim rather than Alpine: the Temporal SDK's native core bridge ships glibc builds only.
+# Debian rather than Alpine: the Temporal SDK's native core bridge ships glibc builds only.
 #
-#   docker build -t cutover:0.1.0 .
+#   docker build -t cutover:0.1.0 .                       # on node:24-slim
+#   scripts/build-image.sh                                # buildah, on a base made here (scripts/base-image.sh)
 #   docker run --rm -e TEMPORAL_ADDRESS=... -e PROMETHEUS_URL=... cutover:0.1.0
+#
+# BASE_IMAGE runs the worker; BUILD_IMAGE, which also needs npm, installs the dependencies. Both default to
+# Node's official image; scripts/build-image.sh passes a Debian minbase root with Node from the npm registry.
+ARG BASE_IMAGE=node:24-slim
+ARG BUILD_IMAGE=node:24-slim
 
-FROM node:24-slim AS dependencies
+FROM ${BUILD_IMAGE} AS dependencies
+# A CA bundle for npm to trust besides Node's own, where a TLS-inspecting proxy sits in front of the
+# registry: scripts/build-image.sh mounts the builder's and names it here. A build argument, so it stays in
+# this stage.
+ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Then only what runs on this platform: the SDK's core bridge ships a native module for five platforms
+# (about 28 MB each) and its Rust sources; type declarations and source maps are never loaded.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+  && bridge=node_modules/@temporalio/core-bridge \
+  && target="$(node -p "require('./$bridge/common.js').getPrebuiltTargetName()")" \
+  && test -f "$bridge/releases/$target/index.node" \
+  && find "$bridge/releases" -mindepth 1 -maxdepth 1 ! -name "$target" -exec rm -rf {} + \
+  && rm -rf "$bridge/sdk-core" "$bridge/src" "$bridge/bridge-macros" "$bridge/Cargo.toml" "$bridge/Cargo.lock" \
+  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete
 
-FROM node:24-slim
+FROM ${BASE_IMAGE}
 ENV NODE_ENV=production
 # Outside a cluster the worker serves /metrics on 127.0.0.1 only; in a container that would be unreachable.
 ENV CUTOVER_METRICS_ADDRESS=0.0.0.0
@@ -33,8 +51,8 @@ COPY stack/endpoints.ts stack/tools.ts ./stack/
 USER node
 # /metrics, /healthz and /readyz
 EXPOSE 8080
-# Kubernetes uses the liveness and readiness probes of deploy/worker.yaml instead; this is for
-# `docker run` and compose. The slim image has no curl: Node's fetch asks.
+# Kubernetes uses the chart's liveness and readiness probes instead; this is for `docker run` and
+# compose. The image has no curl: Node's fetch asks.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "client/cli.ts"]

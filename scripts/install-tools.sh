@@ -43,7 +43,12 @@ install_debian() {
   command -v hey >/dev/null || missing+=(hey)
   # Debian's chromium, driven headless by playwright-core in the browser check of Temporal UI.
   command -v chromium >/dev/null || missing+=(chromium)
-  if ((${#missing[@]} == 0)); then log "debian: prometheus, hey and chromium present"; return; fi
+  # The worker image: mmdebstrap makes the Debian root of its base, buildah builds and runs it without a
+  # daemon (chroot isolation; as root it needs no OCI runtime and stores layers on overlayfs).
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  command -v buildah >/dev/null || missing+=(buildah)
+  command -v strip >/dev/null || missing+=(binutils)
+  if ((${#missing[@]} == 0)); then log "debian: prometheus, hey, chromium, mmdebstrap, buildah and strip present"; return; fi
   log "debian: installing ${missing[*]}"
   local sudo=""; (( EUID == 0 )) || sudo=sudo
   $sudo apt-get update -qq

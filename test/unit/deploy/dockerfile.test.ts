@@ -48,8 +48,26 @@ function copiedPaths(): string[] {
     });
 }
 
-test('every stage builds on Node 24 slim or alpine, pinned to the major version, never latest', () => {
-  const bases = all.filter((i) => i.keyword === 'FROM').map((i) => i.args.split(/\s+/)[0] ?? '');
+/** The defaults of the ARGs before the first FROM, which a FROM may name as `${NAME}`. */
+const globalArgs = new Map(
+  all
+    .slice(
+      0,
+      all.findIndex((i) => i.keyword === 'FROM'),
+    )
+    .filter((i) => i.keyword === 'ARG')
+    .map((i) => i.args.split('=') as [string, string]),
+);
+
+test('every stage builds on Node 24 slim or alpine by default, pinned to the major version, never latest', () => {
+  const bases = all
+    .filter((i) => i.keyword === 'FROM')
+    .map((i) =>
+      (i.args.split(/\s+/)[0] ?? '').replace(
+        /^\$\{(\w+)\}$/,
+        (_, name: string) => globalArgs.get(name) ?? '',
+      ),
+    );
   assert.ok(bases.length >= 2, 'multi-stage: dependencies are installed in a stage of their own');
   for (const base of bases) assert.match(base, /^node:24(\.\d+){0,2}-(slim|alpine)$/);
 });
