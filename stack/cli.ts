@@ -1,7 +1,8 @@
 // `npm run stack -- up|down|status`: the local stack of real parts for tests and the demo.
 import { stackEndpoints } from './endpoints.ts';
 import { ProcessTable } from './processes.ts';
-import { stackDown, stackStatus, stackUp } from './stack.ts';
+import { allComponents, restartExited, stackDown, stackStatus, stackUp } from './stack.ts';
+import type { Component } from './stack.ts';
 
 const usage = 'usage: npm run stack -- up | down | status [--json]';
 
@@ -17,6 +18,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'status':
       return (await printStatus(argv.includes('--json'))) ? 0 : 1;
+    case 'restart-exited': {
+      // The supervisor's way back (it runs this in a child process to stay small itself).
+      const components = argv.slice(1).filter((c): c is Component => allComponents.includes(c as Component));
+      await restartExited(components, stackEndpoints());
+      return 0;
+    }
     default:
       process.stderr.write(`${usage}\n`);
       return 2;

@@ -9,18 +9,17 @@
 import * as k8s from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { clusterComponents, clusterDir, clusterName } from './cluster-components.ts';
 import { clusterPortsForCreate } from './cluster-ports.ts';
 import type { ClusterPorts } from './cluster-ports.ts';
-import { isAlive, waitFor } from './processes.ts';
+import { waitFor } from './processes.ts';
 import { localKubeconfig, localPorts } from './endpoints.ts';
 import { stackProcesses, stopProcesses } from './stack-processes.ts';
 import { readVersions, toolPath } from './tools.ts';
 
 const run = promisify(execFile);
-export const clusterName = 'cutover';
 export const nodeNames = ['kwok-node-0', 'kwok-node-1'];
 
 /**
@@ -39,10 +38,6 @@ export type Say = (message: string) => void;
 
 function kwokEnv(stateDir: string): NodeJS.ProcessEnv {
   return { ...process.env, KWOK_WORKDIR: join(stateDir, 'kwok') };
-}
-
-export function clusterDir(stateDir: string): string {
-  return join(stateDir, 'kwok', 'clusters', clusterName);
 }
 
 function layoutFile(stateDir: string): string {
@@ -131,37 +126,6 @@ export async function clusterHealthy(kubeconfig: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export interface ClusterComponent {
-  name: string;
-  running: boolean;
-  pid?: number;
-}
-
-/** The components kwokctl runs for the cluster, from its saved configuration and pid files. */
-export function clusterComponents(stateDir: string): ClusterComponent[] | undefined {
-  const dir = clusterDir(stateDir);
-  const configFile = join(dir, 'kwok.yaml');
-  if (!existsSync(configFile)) return undefined;
-  const docs = readFileSync(configFile, 'utf8').split(/^---$/m);
-  const components: ClusterComponent[] = [];
-  for (const doc of docs) {
-    const parsed = parseYaml(doc) as {
-      kind?: string;
-      components?: { name?: string; binary?: string; workDir?: string }[];
-    } | null;
-    if (parsed?.kind !== 'KwokctlConfiguration') continue;
-    for (const c of parsed.components ?? []) {
-      if (!c.name || !c.binary) continue;
-      // kwokctl keeps `<workdir>/pids/<binary name>.pid` for each component it forks.
-      const pidFile = join(c.workDir ?? dir, 'pids', `${basename(c.binary)}.pid`);
-      const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
-      const running = pid !== undefined && Number.isInteger(pid) && isAlive(pid);
-      components.push({ name: c.name, running, pid: running ? pid : undefined });
-    }
-  }
-  return components;
 }
 
 interface RecordedLayout {

@@ -3,7 +3,8 @@
 // provides instead (TEMPORAL_ADDRESS, KUBECONFIG, PROMETHEUS_URL) is left alone.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterComponents, clusterHealthy, deleteCluster, startCluster, warnIfOutdated } from './cluster.ts';
+import { clusterComponents } from './cluster-components.ts';
+import { clusterHealthy, deleteCluster, startCluster, warnIfOutdated } from './cluster.ts';
 import { stackEndpoints } from './endpoints.ts';
 import type { StackEndpoints } from './endpoints.ts';
 import { withStackLock } from './lock.ts';

@@ -3,7 +3,7 @@
 // its data. Only components that were started and not stopped on purpose are watched: `stack down`
 // removes their pid files (and the cluster), so nothing it stopped comes back.
 import { existsSync } from 'node:fs';
-import { clusterComponents, clusterDir } from './cluster.ts';
+import { clusterComponents, clusterDir } from './cluster-components.ts';
 import type { StackEndpoints } from './endpoints.ts';
 import type { ProcessTable } from './processes.ts';
 import { sleep } from './processes.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { clusterComponents } from '../../stack/cluster.ts';
+import { clusterComponents } from '../../stack/cluster-components.ts';
 import { isLoopback, listeningAddresses } from '../../stack/listening-sockets.ts';
 import { readServiceMap } from '../../stack/pod-runner.ts';
 import { waitFor } from '../../stack/processes.ts';
