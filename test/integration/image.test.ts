@@ -18,7 +18,7 @@ import { repoRoot, toolPath } from '../../stack/tools.ts';
 import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
 import { runCommand } from '../support/run-command.ts';
 import type { CommandResult } from '../support/run-command.ts';
-import { canaryObject, readCanaryStatus } from '../support/canaries.ts';
+import { canaryObject, createCanary, readCanaryStatus } from '../support/canaries.ts';
 
 const run = promisify(execFile);
 const buildah = (process.env.PATH ?? '')
@@ -223,15 +223,9 @@ test(
 
       // A blue/green rollout of podinfo, driven the way a user drives it: a Canary, then a new pod template.
       const ns = namespace.name;
-      const { apps, config } = kube();
+      const { apps } = kube();
       await apps.createNamespacedDeployment({ namespace: ns, body: podinfoDeployment('podinfo', ns, 1) });
-      await config.makeApiClient(k8s.CustomObjectsApi).createNamespacedCustomObject({
-        group: 'flagger.app',
-        version: 'v1beta1',
-        namespace: ns,
-        plural: 'canaries',
-        body: canaryObject('podinfo', ns, { interval: '300ms', iterations: 3 }),
-      });
+      await createCanary(canaryObject('podinfo', ns, { interval: '300ms', iterations: 3 }));
       const phase = async (): Promise<unknown> => (await readCanaryStatus(ns, 'podinfo')).phase;
       await waitFor(
         'the Canary to be Initialized by the image',
