@@ -1,17 +1,15 @@
 // Every promoted revision kept as a ControllerRevision beside the Canary (as Deployments keep their
-// ReplicaSets' templates), so `cutover undo` can put back what ran before: `<canary>-<revision>`,
-// owned by the Canary, with the target's pod template as it was promoted. Created once per revision;
-// a retried promotion finds it there.
+// ReplicaSets' templates), so `cutover undo` can put back what ran before (canary/promoted-revision.ts
+// names the objects). Created once per revision; a revision promoted again gets the next counter, so
+// a second undo toggles back like `kubectl rollout undo`. A retried promotion changes nothing more.
 import type * as k8s from '@kubernetes/client-node';
+import {
+  promotedRevisionAnnotation,
+  promotedRevisionCanaryLabel,
+  promotedRevisionName,
+} from '../canary/promoted-revision.ts';
 import { generatedMetadata, type CanaryRef } from '../resources/owner.ts';
-import { isAlreadyThere, type KubeClients, kubernetesCall } from './kubernetes-client.ts';
-
-export const promotedRevisionLabel = 'cutover.dev/canary';
-export const promotedRevisionAnnotation = 'cutover.dev/revision';
-
-export function promotedRevisionName(canary: string, revision: string): string {
-  return `${canary}-${revision}`.slice(0, 253);
-}
+import { isAlreadyThere, type KubeClients, kubernetesCall, mergePatch } from './kubernetes-client.ts';
 
 export async function recordPromotedRevision(
   clients: KubeClients,
@@ -20,22 +18,27 @@ export async function recordPromotedRevision(
   template: k8s.V1PodTemplateSpec,
 ): Promise<void> {
   const { namespace } = canary;
-  const existing = await kubernetesCall(
-    `list the promoted revisions of Canary ${namespace}/${canary.name}`,
-    () =>
-      clients.apps.listNamespacedControllerRevision({
-        namespace,
-        labelSelector: `${promotedRevisionLabel}=${canary.name}`,
-      }),
+  const name = promotedRevisionName(canary.name, revision);
+  const kept = await kubernetesCall(`list the promoted revisions of Canary ${namespace}/${canary.name}`, () =>
+    clients.apps.listNamespacedControllerRevision({
+      namespace,
+      labelSelector: `${promotedRevisionCanaryLabel}=${canary.name}`,
+    }),
   );
-  const next = Math.max(0, ...existing.items.map((item) => item.revision)) + 1;
+  const latest = kept.items.reduce<k8s.V1ControllerRevision | undefined>(
+    (top, item) => (top === undefined || item.revision > top.revision ? item : top),
+    undefined,
+  );
+  // Already the latest (a retried promotion): nothing to do.
+  if (latest?.metadata?.name === name) return;
+  const next = (latest?.revision ?? 0) + 1;
   const body: k8s.V1ControllerRevision = {
     apiVersion: 'apps/v1',
     kind: 'ControllerRevision',
     metadata: generatedMetadata(
-      promotedRevisionName(canary.name, revision),
+      name,
       canary,
-      { [promotedRevisionLabel]: canary.name },
+      { [promotedRevisionCanaryLabel]: canary.name },
       { [promotedRevisionAnnotation]: revision },
     ),
     revision: next,
@@ -47,5 +50,12 @@ export async function recordPromotedRevision(
     );
   } catch (error) {
     if (!isAlreadyThere(error)) throw error;
+    // Promoted before (an undo back to it): it becomes the latest again.
+    await kubernetesCall(`renumber promoted revision ${revision} of Canary ${namespace}/${canary.name}`, () =>
+      clients.apps.patchNamespacedControllerRevision(
+        { name, namespace, body: { revision: next } },
+        mergePatch,
+      ),
+    );
   }
 }

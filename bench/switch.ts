@@ -100,10 +100,11 @@ function settledAfter(
   seen: { at: number; message?: string }[],
   since: number,
   message: string,
+  until = Infinity,
 ): number | undefined {
   let settled: number | undefined;
   for (const { at, message: m } of seen) {
-    if (at < since) continue;
+    if (at < since || at >= until) continue;
     if (m === message) settled ??= at;
     else settled = undefined;
   }

@@ -19,6 +19,8 @@ import type { Logger } from './logger.ts';
 import { revertCanary } from './revert.ts';
 import { ensureSearchAttributes, temporalConnectionOptions } from './temporal-connection.ts';
 import { RevisionWatcher } from './watcher.ts';
+import { resolveRolloutPolicy } from './rollout-policies.ts';
+import { startRolloutRepair } from './rollout-repair.ts';
 import type { CanaryObject } from './watcher.ts';
 import { workflowCodeOption } from './workflow-bundle.ts';
 
@@ -165,6 +167,7 @@ export async function runWorker(argv: string[]): Promise<number> {
         { ...input.canary, targetName: input.canary.target },
         input.metric.name,
         verdict.value,
+        verdict.valueUnit,
       );
     }
     return verdict;
@@ -197,6 +200,7 @@ export async function runWorker(argv: string[]): Promise<number> {
         minInterval: formatDuration(config.minIntervalMs),
         rolloutOptions: { prometheusUrl: config.prometheusUrl },
         lastStarted: new Map(),
+        policies: (canary, valid) => resolveRolloutPolicy(kubeconfig, canary, valid),
         deployments,
         reconcileConcurrency: tuning.reconcileConcurrency,
         log: log.child({ component: 'watcher' }),
@@ -252,6 +256,7 @@ export async function runWorker(argv: string[]): Promise<number> {
   });
 
   let stopping = false;
+  let repair: { stop(): void } | undefined;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
@@ -260,6 +265,7 @@ export async function runWorker(argv: string[]): Promise<number> {
       graceMs: config.shutdownGraceMs,
     });
     void (async () => {
+      repair?.stop();
       await watcher?.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
     })();
@@ -271,6 +277,19 @@ export async function runWorker(argv: string[]): Promise<number> {
     const running = worker.run();
     await deploymentsStarted;
     if (!stopping) await watcher?.start();
+    // Rollouts that ended without their own result (terminated, timed out) are repaired by whoever
+    // watches: every worker sweeps, and a repair is idempotent.
+    if (!stopping && watcher) {
+      repair = startRolloutRepair({
+        client,
+        kubernetes: activities,
+        onRepair: (done) => log.warn('repaired a rollout that ended without its own result', { ...done }),
+        onError: (error) =>
+          log.warn('the sweep for abandoned rollouts failed; it runs again', {
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      });
+    }
     await running;
     return 0;
   } catch (error) {
@@ -280,6 +299,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     return 1;
   } finally {
     // Again, for a signal that came while the watcher was starting.
+    repair?.stop();
     await watcher?.stop();
     await deployments.stop();
     heapMetrics.stop();

@@ -106,7 +106,7 @@ export const workerPermissions: Permission[] = [
   // patchNamespacedDeployment (scale, promotion, revert).
   { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   // promoted-revisions.ts listNamespacedControllerRevision, createNamespacedControllerRevision.
-  { group: 'apps', resource: 'controllerrevisions', verbs: ['list', 'create'] },
+  { group: 'apps', resource: 'controllerrevisions', verbs: ['list', 'create', 'patch'] },
   // readNamespacedService; server-side apply (patch, and create when missing); the apex take-over patch.
   { group: '', resource: 'services', verbs: ['get', 'create', 'patch'] },
   // Informers; readNamespacedConfigMap/Secret of a target; server-side apply of the -primary copies;

@@ -136,10 +136,16 @@ function grpcError(code: number, message: string): Error {
 test('registers the missing Cutover search attributes as Keyword, then finds nothing to do', async () => {
   const connection = fakeOperator({ CutoverCanary: KEYWORD });
   assert.deepEqual(await ensureSearchAttributes(connection, 'default'), {
-    added: ['CutoverNamespace', 'CutoverRevision', 'CutoverPhase'],
+    added: ['CutoverNamespace', 'CutoverRevision', 'CutoverPhase', 'CutoverImage', 'CutoverOutcome'],
   });
   assert.deepEqual(connection.added, [
-    { CutoverNamespace: KEYWORD, CutoverRevision: KEYWORD, CutoverPhase: KEYWORD },
+    {
+      CutoverNamespace: KEYWORD,
+      CutoverRevision: KEYWORD,
+      CutoverPhase: KEYWORD,
+      CutoverImage: KEYWORD,
+      CutoverOutcome: KEYWORD,
+    },
   ]);
   assert.deepEqual(await ensureSearchAttributes(connection, 'default'), { added: [] });
   assert.equal(connection.added.length, 1);
@@ -163,7 +169,7 @@ test('a refusal (Temporal Cloud) is a warning that says where to register them, 
   assert.deepEqual(result.added, []);
   assert.equal(
     result.warning,
-    "could not add Cutover's search attributes (CutoverCanary, CutoverNamespace, CutoverRevision, CutoverPhase) in Temporal namespace 'default': 7 PERMISSION_DENIED: Request unauthorized; register them yourself as Keyword attributes (Temporal Cloud: its UI or 'tcld namespace search-attributes add'; self-hosted: 'temporal operator search-attribute create'). Until then rollout workflows fail their tasks when they upsert them.",
+    "could not add Cutover's search attributes (CutoverCanary, CutoverNamespace, CutoverRevision, CutoverPhase, CutoverImage, CutoverOutcome) in Temporal namespace 'default': 7 PERMISSION_DENIED: Request unauthorized; register them yourself as Keyword attributes (Temporal Cloud: its UI or 'tcld namespace search-attributes add'; self-hosted: 'temporal operator search-attribute create'). Until then rollout workflows fail their tasks when they upsert them.",
   );
   const unreachable = await ensureSearchAttributes(
     fakeOperator({}, { listError: grpcError(14, '14 UNAVAILABLE: connection refused') }),
@@ -189,6 +195,8 @@ test('an attribute of the wrong type is reported', async () => {
     CutoverNamespace: KEYWORD,
     CutoverRevision: KEYWORD,
     CutoverPhase: KEYWORD,
+    CutoverImage: KEYWORD,
+    CutoverOutcome: KEYWORD,
   });
   assert.deepEqual(await ensureSearchAttributes(connection, 'default'), {
     added: [],
