@@ -200,7 +200,15 @@ export async function runWorker(argv: string[]): Promise<number> {
         minInterval: formatDuration(config.minIntervalMs),
         rolloutOptions: { prometheusUrl: config.prometheusUrl },
         lastStarted: new Map(),
-        policies: (canary, valid) => resolveRolloutPolicy(kubeconfig, canary, valid),
+        policies: (canary, valid) =>
+          resolveRolloutPolicy(kubeconfig, canary, valid, {
+            minInterval: formatDuration(config.minIntervalMs),
+            onReportError: (error, policy) =>
+              log.warn('could not write the verdict on a RolloutPolicy', {
+                policy,
+                error: error instanceof Error ? error.message : String(error),
+              }),
+          }),
         deployments,
         reconcileConcurrency: tuning.reconcileConcurrency,
         log: log.child({ component: 'watcher' }),
