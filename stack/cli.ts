@@ -55,9 +55,10 @@ async function printStatus(json: boolean): Promise<boolean> {
   return status.every((s) => s.healthy);
 }
 
+// Exit explicitly: a request to a paused apiserver that timed out may still hold the event loop.
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  process.exit(await main(process.argv.slice(2)));
 } catch (error) {
   process.stderr.write(`stack: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  process.exit(1);
 }

@@ -116,15 +116,27 @@ export function kubeClient(kubeconfig: string): k8s.KubeConfig {
   return config;
 }
 
-export async function clusterHealthy(kubeconfig: string): Promise<boolean> {
+/** Whether the apiserver answers within `timeoutMs` and reports a Ready node. */
+export async function clusterHealthy(kubeconfig: string, timeoutMs = 5000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const tooLate = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const answer = (async () => {
+    try {
+      const core = kubeClient(kubeconfig).makeApiClient(k8s.CoreV1Api);
+      const nodes = await core.listNode();
+      return nodes.items.some((n) =>
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+    } catch {
+      return false;
+    }
+  })();
   try {
-    const core = kubeClient(kubeconfig).makeApiClient(k8s.CoreV1Api);
-    const nodes = await core.listNode();
-    return nodes.items.some((n) =>
-      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    );
-  } catch {
-    return false;
+    return await Promise.race([answer, tooLate]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -210,8 +222,7 @@ async function createCluster(stateDir: string, say: Say): Promise<void> {
   } catch (error) {
     // Another stack may have taken one of the free ports between our check and etcd's bind: try once
     // more with ports checked again (a taken one is replaced).
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    say(`creating the cluster failed (${reason}); trying once more with ports checked again`);
+    say(`creating the cluster failed (${firstLine(error)}); trying once more with ports checked again`);
     await kwokctl(stateDir, ['delete', 'cluster']).catch(() => undefined);
     await kwokctlCreate(stateDir, kubeconfig);
   }
@@ -280,16 +291,37 @@ export async function startCluster(stateDir: string, say: Say): Promise<ClusterS
   const outdated = outdatedLayout(stateDir);
   if (outdated) return rebuild(stateDir, say, outdated);
   say(
-    `repairing the local cluster (its data kept): starting ${dead.join(', ') || 'nothing; waiting for it'}`,
+    dead.length > 0
+      ? `repairing the local cluster (its data kept): starting ${dead.join(', ')}`
+      : 'the local cluster does not answer, though all its processes run: waiting for it',
   );
   try {
     if (dead.length > 0) await kwokctl(stateDir, ['start', 'cluster']);
+  } catch (error) {
+    return rebuild(stateDir, say, `starting its components failed: ${firstLine(error)}`);
+  }
+  try {
     await waitUsable(kubeconfig);
     return 'repaired';
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return rebuild(stateDir, say, `repairing it failed: ${reason}`);
+    const logs = join(clusterDir(stateDir), 'logs');
+    const exitedAgain = (clusterComponents(stateDir) ?? []).filter((c) => !c.running).map((c) => c.name);
+    if (exitedAgain.length > 0)
+      return rebuild(
+        stateDir,
+        say,
+        `${exitedAgain.join(', ')} exit again right after a restart (see ${logs})`,
+      );
+    // Every process runs: the apiserver is paused or overloaded, which a rebuild would not cure.
+    throw new Error(
+      `the local cluster's processes run but it does not answer (${firstLine(error)}); it may be paused ` +
+        `or overloaded, see ${logs}. \`npm run stack -- down\` and \`up\` rebuild it (its objects are lost).`,
+    );
   }
+}
+
+function firstLine(error: unknown): string {
+  return error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
 }
 
 export async function deleteCluster(stateDir: string): Promise<void> {
