@@ -7,6 +7,7 @@ import { delimiter, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { parseDuration } from '../canary/duration.ts';
+import { reuseApiConnections } from './kube-connections.ts';
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -413,9 +414,12 @@ function kubernetesSource(
   return { mode: 'kubeconfig', paths: [fallback] };
 }
 
-/** The KubeConfig for a checked source: in-cluster service account, or the files merged in order. */
+/**
+ * The KubeConfig for a checked source: in-cluster service account, or the files merged in order. Its
+ * API clients keep their connections to the API server open and reuse them (kube-connections.ts).
+ */
 export function loadKubeConfig(source: KubernetesSource): k8s.KubeConfig {
-  const config = new k8s.KubeConfig();
+  const config = reuseApiConnections(new k8s.KubeConfig());
   if (source.mode === 'in-cluster') {
     config.loadFromCluster();
     return config;
