@@ -1,12 +1,14 @@
 // The main job: Flagger's blue/green tutorial, run by Cutover on the local stack of real parts.
 // podinfo with an HPA, a Canary with the builtin success-rate and duration checks, an acceptance
 // (pre-rollout) hook and a load-test hook served by Flagger's own loadtester running `hey` against
-// the canary's local address. A new image is promoted; a faulty one (answering 500s) is rolled back.
+// the canary's local address. A new image is promoted; then, with a RolloutPolicy in switch mode, a
+// second is switched to and rolled back by hand at once; a faulty one (answering 500s) is rolled back.
 // Pass --keep to leave everything running for exploring.
 import * as k8s from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { applyCrds } from '../client/crds.ts';
 import { temporalUiLink } from '../client/format.ts';
@@ -240,6 +242,95 @@ try {
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
 
+  /** What the apex Service answers a new client (a new connection): podinfo's `message`, i.e. which version serves. */
+  const apexAnswer = (): Promise<string> => {
+    const address = readServiceMap(endpoints.servicesFile)[`podinfo.${namespace}`]?.http?.address ?? '';
+    const [host, port] = address.split(':');
+    return new Promise((resolve) => {
+      const request = get(
+        { host, port: Number(port), path: '/', agent: false, timeout: 2000 },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => {
+            try {
+              resolve((JSON.parse(body) as { message?: string }).message ?? '(no message)');
+            } catch {
+              resolve('(no answer)');
+            }
+          });
+        },
+      );
+      request.on('timeout', () => request.destroy());
+      request.on('error', () => resolve('(no answer)'));
+    });
+  };
+
+  /**
+   * Act 3, switch mode: a RolloutPolicy beside the unchanged Canary makes the next promotion a traffic
+   * switch to the tested pods, with blue kept warm; `cutover rollback` brings blue back at once.
+   */
+  const switchAndRollBack = async (): Promise<void> => {
+    step(
+      'rollout 2, switch mode: kubectl apply a RolloutPolicy (strategy: switch, keepWarm: 5m) beside the Canary',
+    );
+    await custom.createNamespacedCustomObject({
+      group: 'cutover.dev',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'rolloutpolicies',
+      body: {
+        apiVersion: 'cutover.dev/v1alpha1',
+        kind: 'RolloutPolicy',
+        metadata: { name: 'switch', namespace },
+        spec: { selector: {}, strategy: 'switch', switch: { keepWarm: '5m', analysis: { metrics: [] } } },
+      },
+    });
+    const blue = await apexAnswer();
+    step(`rollout 2: the apex Service answers "${blue}" (blue); kubectl set image … podinfo:6.9.5`);
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'podinfo',
+        namespace,
+        body: {
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  podinfoContainer('ghcr.io/stefanprodan/podinfo:6.9.5', ['--ui-message=green 6.9.5']),
+                ],
+              },
+            },
+          },
+        },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+    );
+    const { revision } = await kubernetes.currentRevision({ namespace, target: 'podinfo' });
+    rollouts.push({
+      title: 'rollout 2, switch mode',
+      workflowId: rolloutWorkflowId(namespace, 'podinfo', created.metadata.uid, revision),
+    });
+    await waitFor(
+      'the apex to serve the tested green pods',
+      async () => (await apexAnswer()) === 'green 6.9.5',
+      180_000,
+    );
+    step(
+      'rollout 2: analysis passed; the apex now sends production traffic to the tested green pods; blue stays warm',
+    );
+    await cli(['status', `${namespace}/podinfo`]);
+    step(`rollout 2: cutover rollback ${namespace}/podinfo --reason "demo: instant rollback"`);
+    const asked = Date.now();
+    await cli(['rollback', `${namespace}/podinfo`, '--reason', 'demo: instant rollback']);
+    await waitFor('blue to serve again', async () => (await apexAnswer()) === blue, 30_000);
+    step(
+      `rollout 2: blue answers again ${Date.now() - asked} ms after the rollback ("${await apexAnswer()}")`,
+    );
+    await waitFor('the Canary to say Failed', async () => (await canaryStatus()).phase === 'Failed', 60_000);
+  };
+
   const release = async (
     title: string,
     container: k8s.V1Container,
@@ -268,8 +359,9 @@ try {
   };
 
   await release('rollout 1, a new version', podinfoContainer('ghcr.io/stefanprodan/podinfo:6.9.3'), true);
+  await switchAndRollBack();
   await release(
-    'rollout 2, a faulty version that answers 500s',
+    'rollout 3, a faulty version that answers 500s (switch mode: the analysis stops it before any switch)',
     podinfoContainer('ghcr.io/stefanprodan/podinfo:6.9.4', ['--random-error=true']),
     false,
   );

@@ -109,9 +109,13 @@ export const kubernetesWriteOptions: ActivityOptions = {
 };
 export const { scaleUpCanary, promoteCanary } = proxyActivities<CutoverActivities>(kubernetesWriteOptions);
 
-/** Switch mode's flip of the apex Service: one short, idempotent patch, retried until it lands. */
-export const { switchApex } = proxyActivities<CutoverActivities>({
-  ...kubernetesWriteOptions,
+/**
+ * Switch mode's flip of the apex Service: one short, idempotent patch, run as a local activity so a
+ * rollback waits for no task-queue round trip; retried until it lands.
+ */
+export const { switchApex } = proxyLocalActivities<CutoverActivities>({
   startToCloseTimeout: '10s',
+  localRetryThreshold: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
   summary: 'switch the apex Service',
 });

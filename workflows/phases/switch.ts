@@ -19,6 +19,7 @@ export async function flipApex(run: RolloutRun, to: 'primary' | 'green'): Promis
   await switchApex.executeWithOptions(
     {
       startToCloseTimeout: '10s',
+      localRetryThreshold: '10s',
       retry: { initialInterval: '200ms', maximumInterval: '5s' },
       summary: `apex → ${to}`,
     },
