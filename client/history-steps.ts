@@ -153,6 +153,19 @@ export function historySteps(events: readonly HistoryEvent[]): Step[] {
       };
       activities.set(eventId, step);
       steps.push(step);
+    } else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') {
+      // Engine v2 runs its analysis ticks, hook gates and reports as local activities: one marker
+      // each, with the activity's name and result (its input is not kept in the history).
+      const details = e.markerRecordedEventAttributes.details ?? {};
+      const data = firstPayload(details.data) as { activity_type?: string; attempt?: number } | undefined;
+      const failure = e.markerRecordedEventAttributes.failure;
+      steps.push({
+        at,
+        kind: 'activity',
+        what: data?.activity_type ?? 'local activity',
+        result: failure ? `FAILED ${failureText(failure)}` : keyFields(firstPayload(details.result)),
+        ...(data?.attempt !== undefined ? { attempts: data.attempt } : {}),
+      });
     } else if (e.activityTaskStartedEventAttributes) {
       const a = e.activityTaskStartedEventAttributes;
       attempts.set(id(a.scheduledEventId), a.attempt ?? 1);

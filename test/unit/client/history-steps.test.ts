@@ -103,3 +103,15 @@ test('the steps of a rollout: start, activities with results and attempts, timer
     /^12:00:01\.000 {2}activity {3}checkMetric {2}metric=request-success-rate\n {14}→ passed=true value=99\.5 \(attempt 2\)$/m,
   );
 });
+
+test('engine v2: local-activity markers are steps with their activity and result', async () => {
+  const { historyFromJSON } = await import('@temporalio/common/lib/proto-utils.js');
+  const { readFileSync } = await import('node:fs');
+  const history = historyFromJSON(
+    JSON.parse(readFileSync(new URL('../../replay/histories/v2/promotion.json', import.meta.url), 'utf8')),
+  );
+  const steps = historySteps(history.events ?? []);
+  const ticks = steps.filter((s) => s.what === 'runAnalysisTick');
+  assert.ok(ticks.length >= 2, steps.map((s) => s.what).join(', '));
+  assert.match(ticks[0]?.result ?? '', /metrics=/);
+});
