@@ -15,15 +15,16 @@ ARG BASE_IMAGE=node:24-slim
 ARG BUILD_IMAGE=node:24-slim
 
 FROM ${BUILD_IMAGE} AS dependencies
-# A CA bundle for npm to trust besides Node's own, where a TLS-inspecting proxy sits in front of the
-# registry: scripts/build-image.sh mounts the builder's and names it here. A build argument, so it stays in
-# this stage.
-ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Then only what runs on this platform: the SDK's core bridge ships a native module for five platforms
-# (about 28 MB each) and its Rust sources; type declarations and source maps are never loaded.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+# The optional build secret npm-ca is a CA bundle for npm to trust besides Node's own, where a
+# TLS-inspecting proxy sits in front of the registry (scripts/build-image.sh passes the builder's); a
+# secret mount is there for this step only and in no layer. Then only what runs on this platform: the
+# SDK's core bridge ships a native module for five platforms (about 28 MB each) and its Rust sources;
+# type declarations and source maps are never loaded.
+RUN --mount=type=secret,id=npm-ca \
+  if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi \
+  && npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
   && bridge=node_modules/@temporalio/core-bridge \
   && target="$(node -p "require('./$bridge/common.js').getPrebuiltTargetName()")" \
   && test -f "$bridge/releases/$target/index.node" \
@@ -48,6 +49,11 @@ COPY worker ./worker
 COPY deploy/crds ./deploy/crds
 # The command line's defaults for TEMPORAL_ADDRESS, PROMETHEUS_URL and KUBECONFIG.
 COPY stack/endpoints.ts stack/tools.ts ./stack/
+# The workflow code bundled once, here, rather than by webpack at every start of every replica; the worker
+# checks the bundle's key against the sources beside it and bundles in process only if they differ.
+# (swc, the bundler's compiler, copies its native module to ~/.cache: gone in the same step.)
+COPY scripts/bundle-workflows.ts ./scripts/
+RUN node scripts/bundle-workflows.ts && rm -rf /root/.cache
 USER node
 # /metrics, /healthz and /readyz
 EXPOSE 8080

@@ -24,13 +24,11 @@ mapfile -t bases < <(bash "$here/base-image.sh")
 based=$(date +%s%N)
 
 # The CA bundle this machine's npm trusts (its cafile, else NODE_EXTRA_CA_CERTS), for `npm ci` in the
-# build: mounted for the RUN steps only, never copied into a layer.
+# build: the Dockerfile's build secret npm-ca, mounted for that one step and kept in no layer.
 ca=$(npm config get cafile 2>/dev/null || true)
 [[ -f "$ca" ]] || ca="${NODE_EXTRA_CA_CERTS:-}"
 trust=()
-if [[ -n "$ca" && -f "$ca" ]]; then
-  trust=(--volume "$ca:/etc/ssl/build-ca.pem:ro" --build-arg NODE_EXTRA_CA_CERTS=/etc/ssl/build-ca.pem)
-fi
+if [[ -n "$ca" && -f "$ca" ]]; then trust=(--secret "id=npm-ca,src=$ca"); fi
 
 log "buildah bud $image on ${bases[0]}"
 # --format docker keeps the HEALTHCHECK, which the OCI format has no field for.

@@ -15,8 +15,8 @@ import YAML from 'yaml';
 import { waitFor } from '../../stack/processes.ts';
 import { freeLocalPort } from '../../stack/tcp-proxy.ts';
 import { readVersions, toolPath } from '../../stack/tools.ts';
-import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
-import { canaryObject, createCanary, readCanaryStatus } from '../support/canaries.ts';
+import { endpoints, kube, testNamespace } from '../support/cluster.ts';
+import { promotePodinfoRollout } from '../support/podinfo-rollout.ts';
 import { runCommand } from '../support/run-command.ts';
 import type { CommandResult } from '../support/run-command.ts';
 import type { ManifestObject } from '../unit/deploy/manifests.ts';
@@ -611,28 +611,9 @@ test("the chart's worker, run as its pod (container args and env, its ServiceAcc
       90_000,
     );
     const ns = appNs.name;
-    await apps.createNamespacedDeployment({ namespace: ns, body: podinfoDeployment('podinfo', ns, 1) });
-    await createCanary(canaryObject('podinfo', ns, { interval: '300ms', iterations: 3 }));
-    const phase = async (): Promise<unknown> => (await readCanaryStatus(ns, 'podinfo')).phase;
     const started = performance.now();
-    await waitFor('the Canary to be Initialized', async () => (await phase()) === 'Initialized', 90_000);
-    const v2 = podinfoDeployment('podinfo', ns, 1, ['--ui-message=v2']).spec?.template.spec?.containers[0];
-    await apps.patchNamespacedDeployment(
-      { name: 'podinfo', namespace: ns, body: { spec: { template: { spec: { containers: [v2] } } } } },
-      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
-    );
-    await waitFor(
-      'the rollout to be promoted',
-      async () => {
-        const now = await phase();
-        if (now === 'Failed') throw new Error(`the rollout failed:\n${output.slice(-4000)}`);
-        return now === 'Succeeded';
-      },
-      120_000,
-    );
+    await promotePodinfoRollout(ns, () => output);
     t.diagnostic(`initialized and promoted in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const primary = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns });
-    assert.ok(primary.spec?.template.spec?.containers[0]?.command?.includes('--ui-message=v2'));
     // A 403 names the namespace as `in the namespace \"<ns>\"` in the JSON log line.
     const refusedHere = output
       .split('\n')

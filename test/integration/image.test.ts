@@ -11,14 +11,13 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { TestContext } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { waitFor } from '../../stack/processes.ts';
 import { freeLocalPort } from '../../stack/tcp-proxy.ts';
 import { repoRoot, toolPath } from '../../stack/tools.ts';
-import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
+import { endpoints, testNamespace } from '../support/cluster.ts';
 import { runCommand } from '../support/run-command.ts';
 import type { CommandResult } from '../support/run-command.ts';
-import { canaryObject, createCanary, readCanaryStatus } from '../support/canaries.ts';
+import { promotePodinfoRollout } from '../support/podinfo-rollout.ts';
 
 const run = promisify(execFile);
 const buildah = (process.env.PATH ?? '')
@@ -115,6 +114,7 @@ test(
            bridges: fs.readdirSync('/app/node_modules/@temporalio/core-bridge/releases'),
            rustSources: has('@temporalio/core-bridge/sdk-core'),
            npm: fs.existsSync('/usr/local/bin/npm'),
+           bundle: fs.existsSync('/app/dist/workflow-bundle.js'),
          }));`,
       ]),
     );
@@ -125,12 +125,14 @@ test(
       bridges: string[];
       rustSources: boolean;
       npm: boolean;
+      bundle: boolean;
     };
     assert.match(contents.node, /^24\./);
     assert.deepEqual(contents.dev, [], 'no development dependency in the image');
     assert.deepEqual(contents.bridges, ['x86_64-unknown-linux-gnu']);
     assert.equal(contents.rustSources, false);
     assert.equal(contents.npm, false, 'npm stays in the build stage');
+    assert.equal(contents.bundle, true, 'the workflow code is bundled at build time');
 
     const listed = await runBuildah(['images', '--json', image]);
     const size = (JSON.parse(listed.stdout) as { size: string }[])[0]?.size ?? '?';
@@ -215,6 +217,7 @@ test(
         120_000,
       );
       t.diagnostic(`ready after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      t.diagnostic(`workflow code: ${/"workflowCode":"([^"]*)"/.exec(output)?.[1] ?? 'not logged'}`);
       const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
       assert.match(
         await metrics.text(),
@@ -222,32 +225,7 @@ test(
       );
 
       // A blue/green rollout of podinfo, driven the way a user drives it: a Canary, then a new pod template.
-      const ns = namespace.name;
-      const { apps } = kube();
-      await apps.createNamespacedDeployment({ namespace: ns, body: podinfoDeployment('podinfo', ns, 1) });
-      await createCanary(canaryObject('podinfo', ns, { interval: '300ms', iterations: 3 }));
-      const phase = async (): Promise<unknown> => (await readCanaryStatus(ns, 'podinfo')).phase;
-      await waitFor(
-        'the Canary to be Initialized by the image',
-        async () => (await phase()) === 'Initialized',
-        90_000,
-      );
-      const v2 = podinfoDeployment('podinfo', ns, 1, ['--ui-message=v2']).spec?.template.spec?.containers[0];
-      await apps.patchNamespacedDeployment(
-        { name: 'podinfo', namespace: ns, body: { spec: { template: { spec: { containers: [v2] } } } } },
-        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
-      );
-      await waitFor(
-        'the rollout to be promoted',
-        async () => {
-          const now = await phase();
-          if (now === 'Failed') throw new Error(`the rollout failed:\n${output.slice(-4000)}`);
-          return now === 'Succeeded';
-        },
-        120_000,
-      );
-      const primary = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace: ns });
-      assert.ok(primary.spec?.template.spec?.containers[0]?.command?.includes('--ui-message=v2'));
+      await promotePodinfoRollout(namespace.name, () => output);
       t.diagnostic(
         `promoted ${((performance.now() - started) / 1000).toFixed(1)} s after the worker started`,
       );
