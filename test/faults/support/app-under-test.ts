@@ -1,0 +1,279 @@
+// One app under a fault: its own namespace with podinfo and a Canary, driven only through the
+// Kubernetes API, and the real `cutover worker` process (its own task queue, watching only that
+// namespace) that the test kills with SIGKILL and replaces. Observes what a user would: the Canary's
+// status and events, the primary, the target and the apex Service.
+import * as k8s from '@kubernetes/client-node';
+import { kube, podinfoDeployment, testNamespace } from '../../support/cluster.ts';
+import { canaryObject, ensureCrds } from '../../support/canaries.ts';
+import type { CanaryOptions } from '../../support/canaries.ts';
+import { startWorkerProcess } from '../../support/worker-process.ts';
+import type { WorkerProcess } from '../../support/worker-process.ts';
+import {
+  rolloutPolicyGroup,
+  rolloutPolicyPlural,
+  rolloutPolicyVersion,
+} from '../../../canary/rollout-policy.ts';
+
+export const appName = 'podinfo';
+
+export interface CanaryEvent {
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+}
+
+/** What the test sees of the rollout at one moment. */
+export interface Snapshot {
+  at: number;
+  phase: string;
+  iterations: number;
+  failedChecks: number;
+  lastAppliedSpec?: string;
+  lastPromotedSpec?: string;
+  conditions: { type: string; status: string; reason?: string; message?: string }[];
+  events: CanaryEvent[];
+  targetReplicas: number;
+  targetAvailable: number;
+  primaryGeneration: number;
+  primaryAvailable: number;
+  apexSelector?: Record<string, string>;
+}
+
+export interface EndState {
+  phase: string;
+  /** The `--ui-message=` of the primary's template: which version it runs (undefined: the first). */
+  primaryMessage?: string;
+  targetReplicas: number;
+  apexSelector?: Record<string, string>;
+  /** Sum of the counts of "Promotion completed!" events. */
+  promotionEvents: number;
+  primaryGeneration: number;
+}
+
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const strategicPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface AppOptions {
+  prefix: string;
+  canary: CanaryOptions;
+  labels?: Record<string, string>;
+  /** A RolloutPolicy spec created in the namespace before the Canary. */
+  policy?: Record<string, unknown>;
+  /** Wait for `Initialized` (default true). */
+  waitInitialized?: boolean;
+}
+
+export class AppUnderTest {
+  readonly namespace: string;
+  readonly taskQueue: string;
+  readonly workers: WorkerProcess[] = [];
+  private readonly removeNamespace: () => Promise<void>;
+  private readonly custom: k8s.CustomObjectsApi;
+
+  private constructor(ns: { name: string; remove: () => Promise<void> }) {
+    this.namespace = ns.name;
+    this.removeNamespace = ns.remove;
+    this.taskQueue = `faults-${ns.name}`;
+    this.custom = kube().config.makeApiClient(k8s.CustomObjectsApi);
+  }
+
+  /** A namespace, podinfo v1, a worker, the Canary (and policy); waits for `Initialized`. */
+  static async start(options: AppOptions): Promise<AppUnderTest> {
+    await ensureCrds();
+    const app = new AppUnderTest(await testNamespace(options.prefix));
+    try {
+      await kube().apps.createNamespacedDeployment({
+        namespace: app.namespace,
+        body: podinfoDeployment(appName, app.namespace, 1),
+      });
+      if (options.policy) await app.createPolicy('policy', options.policy);
+      await app.startWorker();
+      const canary = canaryObject(appName, app.namespace, options.canary);
+      if (options.labels) (canary.metadata as Record<string, unknown>).labels = options.labels;
+      await app.createObject('flagger.app', 'v1beta1', 'canaries', canary);
+      if (options.waitInitialized !== false)
+        await app.waitUntil('Initialized', (s) => s.phase === 'Initialized', 90_000);
+      return app;
+    } catch (error) {
+      await app.remove();
+      throw error;
+    }
+  }
+
+  async createObject(
+    group: string,
+    version: string,
+    plural: string,
+    body: Record<string, unknown>,
+  ): Promise<void> {
+    await this.custom.createNamespacedCustomObject({
+      group,
+      version,
+      namespace: this.namespace,
+      plural,
+      body,
+    });
+  }
+
+  async createPolicy(name: string, spec: Record<string, unknown>): Promise<void> {
+    await this.createObject(rolloutPolicyGroup, rolloutPolicyVersion, rolloutPolicyPlural, {
+      apiVersion: `${rolloutPolicyGroup}/${rolloutPolicyVersion}`,
+      kind: 'RolloutPolicy',
+      metadata: { name },
+      spec,
+    });
+  }
+
+  /** Starts a `cutover worker` for this app; resolves when it is healthy (its start time in ms). */
+  async startWorker(): Promise<number> {
+    const began = Date.now();
+    this.workers.push(await startWorkerProcess({ namespace: this.namespace, taskQueue: this.taskQueue }));
+    return Date.now() - began;
+  }
+
+  /** SIGKILL of the newest worker: a crash, nothing flushed, no graceful shutdown. */
+  async killWorker(): Promise<void> {
+    await this.workers[this.workers.length - 1]?.kill();
+  }
+
+  /** A new pod template (podinfo's `--ui-message`): a new revision for the watcher. */
+  async release(message: string): Promise<number> {
+    const container = podinfoDeployment(appName, this.namespace, 1, [`--ui-message=${message}`]).spec
+      ?.template.spec?.containers[0];
+    await kube().apps.patchNamespacedDeployment(
+      {
+        name: appName,
+        namespace: this.namespace,
+        body: { spec: { template: { spec: { containers: [container] } } } },
+      },
+      strategicPatch,
+    );
+    return Date.now();
+  }
+
+  async patchCanary(body: Record<string, unknown>): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      {
+        group: 'flagger.app',
+        version: 'v1beta1',
+        namespace: this.namespace,
+        plural: 'canaries',
+        name: appName,
+        body,
+      },
+      mergePatch,
+    );
+  }
+
+  async events(involvedKind = 'Canary', name = appName): Promise<CanaryEvent[]> {
+    const list = await kube().core.listNamespacedEvent({
+      namespace: this.namespace,
+      fieldSelector: `involvedObject.kind=${involvedKind},involvedObject.name=${name}`,
+    });
+    return list.items
+      .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+      .map((e) => ({
+        type: e.type ?? '',
+        reason: e.reason ?? '',
+        message: e.message ?? '',
+        count: e.count ?? e.series?.count ?? 1,
+      }));
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const { apps, core } = kube();
+    const [canary, events, target, primary, apex] = await Promise.all([
+      this.custom.getNamespacedCustomObject({
+        group: 'flagger.app',
+        version: 'v1beta1',
+        namespace: this.namespace,
+        plural: 'canaries',
+        name: appName,
+      }) as Promise<{ status?: Record<string, unknown> }>,
+      this.events(),
+      apps.readNamespacedDeployment({ name: appName, namespace: this.namespace }),
+      apps
+        .readNamespacedDeployment({ name: `${appName}-primary`, namespace: this.namespace })
+        .catch(() => undefined),
+      core.readNamespacedService({ name: appName, namespace: this.namespace }).catch(() => undefined),
+    ]);
+    const status = canary.status ?? {};
+    return {
+      at: Date.now(),
+      phase: String(status.phase ?? ''),
+      iterations: Number(status.iterations ?? 0),
+      failedChecks: Number(status.failedChecks ?? 0),
+      ...(typeof status.lastAppliedSpec === 'string' ? { lastAppliedSpec: status.lastAppliedSpec } : {}),
+      ...(typeof status.lastPromotedSpec === 'string' ? { lastPromotedSpec: status.lastPromotedSpec } : {}),
+      conditions: (status.conditions as Snapshot['conditions'] | undefined) ?? [],
+      events,
+      targetReplicas: target.spec?.replicas ?? 0,
+      targetAvailable: target.status?.availableReplicas ?? 0,
+      primaryGeneration: primary?.metadata?.generation ?? 0,
+      primaryAvailable: primary?.status?.availableReplicas ?? 0,
+      ...(apex?.spec?.selector ? { apexSelector: apex.spec.selector } : {}),
+    };
+  }
+
+  /** Polls the snapshot every `everyMs` until `done` holds; throws with the last snapshot on timeout. */
+  async waitUntil(
+    what: string,
+    done: (s: Snapshot) => boolean,
+    timeoutMs: number,
+    everyMs = 150,
+  ): Promise<Snapshot> {
+    const deadline = Date.now() + timeoutMs;
+    let last: Snapshot | undefined;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      const snapshot = await this.snapshot().catch((error: unknown) => {
+        lastError = error; // the API server paused or restarting: keep polling
+        return undefined;
+      });
+      if (snapshot) {
+        last = snapshot;
+        if (done(snapshot)) return snapshot; // a throw from `done` ends the wait
+      }
+      await sleep(everyMs);
+    }
+    throw new Error(
+      `${this.namespace}: timed out after ${timeoutMs} ms waiting for ${what}; last phase ${last?.phase}, ` +
+        `events:\n${(last?.events ?? []).map((e) => `  ${e.type} ${e.message}`).join('\n')}` +
+        (lastError instanceof Error ? `\nlast error: ${lastError.message}` : ''),
+    );
+  }
+
+  async endState(): Promise<EndState> {
+    const s = await this.snapshot();
+    const primary = await kube().apps.readNamespacedDeployment({
+      name: `${appName}-primary`,
+      namespace: this.namespace,
+    });
+    return {
+      phase: s.phase,
+      primaryMessage: primary.spec?.template.spec?.containers[0]?.command
+        ?.find((a) => a.startsWith('--ui-message='))
+        ?.slice('--ui-message='.length),
+      targetReplicas: s.targetReplicas,
+      ...(s.apexSelector ? { apexSelector: s.apexSelector } : {}),
+      promotionEvents: s.events
+        .filter((e) => e.message.startsWith('Promotion completed!'))
+        .reduce((sum, e) => sum + e.count, 0),
+      primaryGeneration: s.primaryGeneration,
+    };
+  }
+
+  /** The last lines of every worker's log, for a failure's message. */
+  logs(chars = 3000): string {
+    return this.workers.map((w, i) => `--- worker ${i} ---\n${w.logs().slice(-chars)}`).join('\n');
+  }
+
+  async remove(): Promise<void> {
+    for (const w of this.workers) await w.kill().catch(() => undefined);
+    await this.removeNamespace();
+  }
+}
+
+export { sleep };
