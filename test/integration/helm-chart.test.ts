@@ -15,7 +15,8 @@ import YAML from 'yaml';
 import { waitFor } from '../../stack/processes.ts';
 import { freeLocalPort } from '../../stack/tcp-proxy.ts';
 import { readVersions, toolPath } from '../../stack/tools.ts';
-import { endpoints, kube, testNamespace } from '../support/cluster.ts';
+import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
+import { canaryEvents, canaryObject, createCanary, readCanaryStatus } from '../support/canaries.ts';
 import { promotePodinfoRollout } from '../support/podinfo-rollout.ts';
 import { runCommand } from '../support/run-command.ts';
 import type { CommandResult } from '../support/run-command.ts';
@@ -176,6 +177,7 @@ const refusedEverywhere = (namespace: string): k8s.V1ResourceAttributes[] => [
 let installNs: { name: string; remove: () => Promise<void> };
 let appNs: { name: string; remove: () => Promise<void> };
 let otherNs: { name: string; remove: () => Promise<void> };
+let missingRuleNs: { name: string; remove: () => Promise<void> };
 const serviceAccount = (): { name: string; namespace: string } => ({
   name: release,
   namespace: installNs.name,
@@ -192,6 +194,7 @@ before(async () => {
   installNs = await testNamespace('chart');
   appNs = await testNamespace('chart-app');
   otherNs = await testNamespace('chart-other');
+  missingRuleNs = await testNamespace('chart-norule');
   // The pods must pass the restricted Pod Security Standard, as in deploy/base's namespace.
   await kube().core.patchNamespace(
     {
@@ -206,7 +209,7 @@ before(async () => {
 
 after(async () => {
   await helm(['uninstall', release, '--namespace', installNs.name, '--wait', '--timeout', '60s']);
-  await Promise.all([installNs.remove(), appNs.remove(), otherNs.remove()]);
+  await Promise.all([installNs.remove(), appNs.remove(), otherNs.remove(), missingRuleNs.remove()]);
   rmSync(helmHome, { recursive: true, force: true });
 });
 
@@ -565,17 +568,22 @@ async function serviceAccountKubeconfig(dir: string): Promise<string> {
   return file;
 }
 
-let podWorkerOutput = '';
+interface ChartPod {
+  logs(): string;
+  stop(): Promise<void>;
+}
 
-test("the chart's worker, run as its pod (container args and env, its ServiceAccount's token), promotes a rollout", async (t: TestContext) => {
-  const { apps } = kube();
-  const deployment = await apps.readNamespacedDeployment({ name: release, namespace: installNs.name });
+/**
+ * The chart's worker run as its pod would be, once /readyz answers: the installed Deployment's container
+ * args and env, with the pod runner's two changes (the listening ports move to free loopback ports, and
+ * the cluster is reached through a kubeconfig holding a token of the pod's ServiceAccount).
+ */
+async function startChartPod(envOverrides: Record<string, string> = {}): Promise<ChartPod> {
+  const deployment = await kube().apps.readNamespacedDeployment({ name: release, namespace: installNs.name });
   const container = deployment.spec?.template.spec?.containers[0];
   assert.ok(container);
   const dir = mkdtempSync(join(tmpdir(), 'cutover-chart-pod-'));
   const port = await freeLocalPort();
-  // What a kubelet would run, with the pod runner's two changes: the listening port moves to a free
-  // loopback port, and the cluster is reached through a kubeconfig holding the pod's token.
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
   for (const variable of container.env ?? [])
     if (variable.value !== undefined) env[variable.name] = variable.value;
@@ -584,8 +592,8 @@ test("the chart's worker, run as its pod (container args and env, its ServiceAcc
     CUTOVER_METRICS_PORT: String(port),
     CUTOVER_SDK_METRICS_PORT: String(await freeLocalPort()),
     KUBECONFIG: await serviceAccountKubeconfig(dir),
+    ...envOverrides,
   });
-  assert.equal(env.CUTOVER_WATCH_NAMESPACE, appNs.name, 'the upgrade left it watching the app namespace');
   // The image's entrypoint is `node client/cli.ts`; the container's args follow it.
   const child = spawn(process.execPath, [join(repoRoot, 'client', 'cli.ts'), ...(container.args ?? [])], {
     env,
@@ -598,6 +606,12 @@ test("the chart's worker, run as its pod (container args and env, its ServiceAcc
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     await waitFor(
       'the worker to answer 200 on /readyz',
@@ -610,24 +624,81 @@ test("the chart's worker, run as its pod (container args and env, its ServiceAcc
       },
       90_000,
     );
-    const ns = appNs.name;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { logs: () => output, stop };
+}
+
+let podWorkerOutput = '';
+
+test("the chart's worker, run as its pod (container args and env, its ServiceAccount's token), promotes a rollout", async (t: TestContext) => {
+  const pod = await startChartPod();
+  const ns = appNs.name;
+  try {
     const started = performance.now();
-    await promotePodinfoRollout(ns, () => output);
+    await promotePodinfoRollout(ns, pod.logs);
     t.diagnostic(`initialized and promoted in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     // A 403 names the namespace as `in the namespace \"<ns>\"` in the JSON log line.
-    const refusedHere = output
+    const refusedHere = pod
+      .logs()
       .split('\n')
       .filter((line) => /forbidden/i.test(line) && line.includes(`namespace \\"${ns}\\"`));
     assert.deepEqual(refusedHere, [], "no call in the watched namespace was refused by the chart's RBAC");
   } catch (error) {
-    process.stderr.write(output.slice(-8000));
+    process.stderr.write(pod.logs().slice(-8000));
     throw error;
   } finally {
-    podWorkerOutput = output;
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    podWorkerOutput = pod.logs();
+    await pod.stop();
+  }
+});
+
+test('with a rule missing from its Role, the rollout stops with an error that names the refused call', async (t: TestContext) => {
+  // A namespace whose Role is the chart's without the Services rule, for the same ServiceAccount.
+  const ns = missingRuleNs.name;
+  const rbac = kube().config.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const role = await rbac.readNamespacedRole({ name: release, namespace: appNs.name });
+  const rules = (role.rules ?? []).filter((rule) => !rule.resources?.includes('services'));
+  assert.equal(rules.length, (role.rules ?? []).length - 1);
+  await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: release }, rules } });
+  await rbac.createNamespacedRoleBinding({
+    namespace: ns,
+    body: {
+      metadata: { name: release },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: release },
+      subjects: [{ kind: 'ServiceAccount', name: release, namespace: installNs.name }],
+    },
+  });
+  const pod = await startChartPod({ CUTOVER_WATCH_NAMESPACE: ns });
+  try {
+    const { apps } = kube();
+    await apps.createNamespacedDeployment({ namespace: ns, body: podinfoDeployment('podinfo', ns, 1) });
+    await createCanary(canaryObject('podinfo', ns, { interval: '300ms', iterations: 3 }));
+    let said = '';
+    await waitFor(
+      'a Warning on the Canary about the refused Service call',
+      async () => {
+        const events = await canaryEvents(ns, 'podinfo');
+        said = events.map((e) => `${e.type} ${e.reason}: ${e.message}`).join('\n');
+        return events.some(
+          (e) => e.type === 'Warning' && /cannot (patch|create) resource "services"/.test(e.message),
+        );
+      },
+      90_000,
+    );
+    t.diagnostic(said);
+    await waitFor(
+      'the Canary to be Failed',
+      async () => (await readCanaryStatus(ns, 'podinfo')).phase === 'Failed',
+      30_000,
+    );
+  } catch (error) {
+    process.stderr.write(pod.logs().slice(-8000));
+    throw error;
+  } finally {
+    await pod.stop();
   }
 });
 
