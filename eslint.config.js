@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'test-artifacts/**'] },
+  // dist/ holds the built workflow bundle (npm run build:workflows), generated and not ours to lint.
+  { ignores: ['node_modules/**', 'test-artifacts/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
