@@ -75,6 +75,11 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 }
 
+/** The worker's heap after its latest full GC, or why there is no figure yet. */
+function heapFigure(bytes: number | undefined): string {
+  return bytes === undefined ? 'n/a (no full GC yet)' : mib(bytes);
+}
+
 /** Resident set size of a process, from /proc/<pid>/status. */
 function rssBytes(pid: number): number {
   try {
@@ -524,7 +529,7 @@ try {
   for (const [i, w] of workers.entries()) {
     out.push(
       `  worker ${i} (pid ${w.pid}): RSS start ${mib(rssAtStart[i] ?? 0)}, idle ${mib(idleRss[i] ?? 0)}, peak ${mib(w.peakRss)}, end ${mib(endRss[i] ?? 0)}; ` +
-        `heap after GC idle ${mib(idleHeap[i] ?? 0)}, end ${mib(heapAfter[i] ?? 0)} (GC ${gcAt[i] ? `${(Date.now() / 1000 - gcAt[i]).toFixed(0)} s ago` : 'not yet'})`,
+        `heap after GC idle ${heapFigure(idleHeap[i])}, end ${heapFigure(heapAfter[i])} (last full GC ${gcAt[i] ? `${(Date.now() / 1000 - gcAt[i]).toFixed(0)} s ago` : 'not yet'})`,
     );
     out.push(
       `    CPU s: initialisation ${((cpuAfterInit[i] ?? 0) - (cpuAtStart[i] ?? 0)).toFixed(1)}, release → finished ${((cpuAtEnd[i] ?? 0) - (cpuAtRelease[i] ?? 0)).toFixed(1)}, total ${(cpuAtEnd[i] ?? 0).toFixed(1)}`,
