@@ -290,6 +290,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     if (!stopping && watcher) {
       repair = startRolloutRepair({
         client,
+        ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
         kubernetes: activities,
         onRepair: (done) => log.warn('repaired a rollout that ended without its own result', { ...done }),
         onError: (error) =>

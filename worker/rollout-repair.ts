@@ -20,6 +20,8 @@ const abandonedStatuses = ['Terminated', 'TimedOut', 'Failed', 'Canceled'] as co
 
 export interface RepairDeps {
   client: Client;
+  /** The worker's `--watch-namespace`: only rollouts of Canaries there are looked at (a Role-only install). */
+  namespace?: string;
   kubernetes: Pick<KubernetesActivities, 'readCanary' | 'reportProgress' | 'scaleDeployment'>;
 }
 
@@ -30,9 +32,12 @@ export interface Repair {
 }
 
 /** The visibility query for rollouts that closed without their own result since `since`. */
-export function abandonedRolloutsQuery(since: Date): string {
+export function abandonedRolloutsQuery(since: Date, namespace?: string): string {
   const statuses = abandonedStatuses.map((s) => `'${s}'`).join(', ');
-  return `WorkflowType = 'rolloutWorkflow' AND ExecutionStatus IN (${statuses}) AND CloseTime > '${since.toISOString()}'`;
+  const query = `WorkflowType = 'rolloutWorkflow' AND ExecutionStatus IN (${statuses}) AND CloseTime > '${since.toISOString()}'`;
+  return namespace
+    ? `${query} AND ${namespaceSearchAttribute.name} = '${namespace.replace(/'/g, "\\'")}'`
+    : query;
 }
 
 /** What the Canary's event says, in words a person reading `kubectl describe` understands. `status` is the SDK's name. */
@@ -43,7 +48,7 @@ export function abandonedRolloutMessage(canary: string, workflowId: string, stat
     FAILED: 'failed in Temporal without finishing',
     CANCELLED: 'was cancelled in Temporal before it could roll back',
   };
-  return `Rolling back ${canary}: rollout ${workflowId} ${how[status] ?? `ended as ${status}`}; green scaled down. Fix the cause, then change the target (or run cutover retry) to roll out again`;
+  return `Rolling back ${canary}: rollout ${workflowId} ${how[status] ?? `ended as ${status}`}; green scaled down. Fix the cause, then change the target to roll out again`;
 }
 
 interface CanaryFields {
@@ -54,7 +59,9 @@ interface CanaryFields {
 
 export async function repairAbandonedRollouts(deps: RepairDeps, since: Date): Promise<Repair[]> {
   const repairs: Repair[] = [];
-  for await (const info of deps.client.workflow.list({ query: abandonedRolloutsQuery(since) })) {
+  for await (const info of deps.client.workflow.list({
+    query: abandonedRolloutsQuery(since, deps.namespace),
+  })) {
     const repair = await repairOne(deps, info);
     if (repair) repairs.push(repair);
   }
