@@ -220,6 +220,17 @@ describe('bad input next to a healthy rollout', () => {
       const dir = join(repoRoot, 'test-artifacts', 'faults');
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'bad-input.md'), `${table}\n`);
+      // What the worker logged about the silent ones: where their reason went instead.
+      const logs = (worker?.logs() ?? '').split('\n');
+      const said = silent.map(
+        (e) =>
+          `--- ${e.name}\n${logs
+            .filter((l) => l.includes(`"${e.name}"`) || l.includes(`/${e.name}`))
+            .slice(-8)
+            .map((l) => l.slice(0, 600))
+            .join('\n')}`,
+      );
+      writeFileSync(join(dir, 'bad-input-worker.log'), `${said.join('\n')}\n`);
       process.stdout.write(`\nbad-input corpus (also in test-artifacts/faults/bad-input.md):\n${table}\n`);
     }
     if (namespace && !answers.size) process.stderr.write(worker?.logs().slice(-4000) ?? '');

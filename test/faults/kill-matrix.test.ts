@@ -70,7 +70,7 @@ describe('kill -9 of the worker at every phase of a rollout', { concurrency: 2 }
         addedSeconds: seconds(added),
         beyondStartSeconds: seconds(added - run.workerStartMs.reduce((sum, ms) => sum + ms, 0)),
         note: [
-          `killed in ${run.killedAt.map((k) => k.phase || '?').join(', ')}`,
+          `killed in ${run.killedAt.map((k) => `${k.phase || '?'}${k.rolloutRunning ? '' : ' (rollout already over)'}`).join(', ')}`,
           `baseline ${seconds(base.durationMs)} s`,
           `worker start ${run.workerStartMs.map(seconds).join('+')} s`,
           ...(point.downtimeMs ? [`minus ${seconds(point.downtimeMs)} s without a worker`] : []),

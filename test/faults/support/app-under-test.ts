@@ -3,7 +3,8 @@
 // namespace) that the test kills with SIGKILL and replaces. Observes what a user would: the Canary's
 // status and events, the primary, the target and the apex Service.
 import * as k8s from '@kubernetes/client-node';
-import { kube, podinfoDeployment, testNamespace } from '../../support/cluster.ts';
+import { Client, Connection } from '@temporalio/client';
+import { endpoints, kube, podinfoDeployment, testNamespace } from '../../support/cluster.ts';
 import { canaryObject, ensureCrds } from '../../support/canaries.ts';
 import type { CanaryOptions } from '../../support/canaries.ts';
 import { startWorkerProcess } from '../../support/worker-process.ts';
@@ -265,6 +266,32 @@ export class AppUnderTest {
     };
   }
 
+  private temporal?: Promise<{ connection: Connection; client: Client }>;
+
+  /** The rollout workflows of this app still running in Temporal (the real end of a rollout). */
+  async runningWorkflows(): Promise<number> {
+    this.temporal ??= Connection.connect({ address: endpoints.temporalAddress }).then((connection) => ({
+      connection,
+      client: new Client({ connection, namespace: endpoints.temporalNamespace }),
+    }));
+    const { client } = await this.temporal;
+    let running = 0;
+    const query = `CutoverNamespace = '${this.namespace}' AND ExecutionStatus = 'Running'`;
+    for await (const _ of client.workflow.list({ query })) running++;
+    return running;
+  }
+
+  /** Waits until no workflow of this app runs (post-rollout hooks and all); returns when that was seen. */
+  async waitForWorkflowsClosed(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const running = await this.runningWorkflows().catch(() => -1);
+      if (running === 0) return Date.now();
+      await sleep(150);
+    }
+    throw new Error(`${this.namespace}: rollout workflows still running after ${timeoutMs} ms`);
+  }
+
   /** The last lines of every worker's log, for a failure's message. */
   logs(chars = 3000): string {
     return this.workers.map((w, i) => `--- worker ${i} ---\n${w.logs().slice(-chars)}`).join('\n');
@@ -272,6 +299,7 @@ export class AppUnderTest {
 
   async remove(): Promise<void> {
     for (const w of this.workers) await w.kill().catch(() => undefined);
+    if (this.temporal) await (await this.temporal).connection.close().catch(() => undefined);
     await this.removeNamespace();
   }
 }
