@@ -82,11 +82,12 @@ test(
           `"CutoverNamespace": "${ns}"`,
           `"CutoverRevision": "${revision}"`,
           '"CutoverPhase": "Succeeded"',
+          '"CutoverOutcome": "promoted"',
         ],
         30_000,
       );
 
-      // The history: each step is an activity or a timer, and the run ends completed.
+      // The history: each step is an activity, a local activity's marker or a timer; the run ends completed.
       await openUntilShown(
         page,
         `${run}/history`,
@@ -95,9 +96,10 @@ test(
           'Event History',
           'scaleUpCanary',
           'waitForDeploymentReady',
-          'callWebhook',
-          'reportProgress',
           'promoteCanary',
+          'completePromotion',
+          // Analysis ticks and reports are local activities: one marker each.
+          'Marker Recorded',
           'Timer Started',
           'Timer Fired',
           'Workflow Execution Completed',
