@@ -11,12 +11,22 @@ import { formatMatrix, killPoints, runRollout, switchMode } from './support/kill
 import type { Group, KillPoint, MatrixRow, RunResult } from './support/kill-matrix.ts';
 
 const baselines = new Map<Group, Promise<RunResult>>();
+/** 1 in the CI subset, where time is short; 2 by default. */
+const baselineRuns = Number(process.env.CUTOVER_FAULTS_BASELINE_RUNS ?? 2);
 
-/** The group's rollout without a kill, run once and shared by its points. */
+/**
+ * The group's rollout without a kill, shared by its points: run twice and the faster kept, because
+ * on a busy machine one run can take twice as long as the next and the added seconds are differences.
+ */
 function baseline(group: Group): Promise<RunResult> {
   let run = baselines.get(group);
   if (!run) {
-    run = runRollout(group);
+    run = (async () => {
+      const first = await runRollout(group);
+      if (first.problems.length > 0 || baselineRuns < 2) return first;
+      const second = await runRollout(group);
+      return second.problems.length === 0 && second.durationMs < first.durationMs ? second : first;
+    })();
     baselines.set(group, run);
   }
   return run;
@@ -70,7 +80,7 @@ describe('kill -9 of the worker at every phase of a rollout', { concurrency: 2 }
         addedSeconds: seconds(added),
         beyondStartSeconds: seconds(added - run.workerStartMs.reduce((sum, ms) => sum + ms, 0)),
         note: [
-          `killed in ${run.killedAt.map((k) => `${k.phase || '?'}${k.rolloutRunning ? '' : ' (rollout already over)'}`).join(', ')}`,
+          `killed in ${run.killedAt.map((k) => `${k.phase || '?'}${k.rolloutRunning ? '' : ' (no rollout running)'}`).join(', ')}`,
           `baseline ${seconds(base.durationMs)} s`,
           `worker start ${run.workerStartMs.map(seconds).join('+')} s`,
           ...(point.downtimeMs ? [`minus ${seconds(point.downtimeMs)} s without a worker`] : []),

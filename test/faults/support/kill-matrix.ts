@@ -102,10 +102,11 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
   const killedAt: RunResult['killedAt'] = [];
   const workerStartMs: number[] = [];
   let stop = false;
+  let killer: Promise<void> = Promise.resolve();
   try {
     const before = group.measuresInitialization ? 0 : (await app.snapshot()).primaryGeneration;
     const startedAt = group.measuresInitialization ? created : Date.now();
-    const killer = (async () => {
+    killer = (async () => {
       for (const makeTrigger of point?.kills ?? []) {
         const trigger = makeTrigger();
         for (;;) {
@@ -124,6 +125,7 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
           await sleep(100);
         }
         if (point?.downtimeMs) await sleep(point.downtimeMs);
+        if (stop) return; // the run failed meanwhile: no worker outliving its app
         workerStartMs.push(await app.startWorker());
       }
     })();
@@ -159,6 +161,8 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
     throw new Error(`${message}\n${app.logs()}`, { cause: error });
   } finally {
     stop = true;
+    // A worker the killer is starting now must be in the app's list before the app kills them all.
+    await killer.catch(() => undefined);
     await app.remove();
     await receiver.close();
   }
@@ -393,6 +397,7 @@ export const killPoints: KillPoint[] = [
     name: 'first failed check counted',
     group: failing,
     kills: [when(({ snapshot }) => snapshot.failedChecks >= 1)],
+    ci: true,
   },
   {
     name: 'rollback decided (threshold reached)',
@@ -403,7 +408,6 @@ export const killPoints: KillPoint[] = [
     name: 'rollback in flight: post-rollout hook',
     group: failing,
     kills: [calledAtLeast('/post', 1)],
-    ci: true,
   },
   {
     name: 'hand-over: v3 released during v2 analysis',
@@ -459,13 +463,22 @@ export interface MatrixRow {
 }
 
 export function formatMatrix(rows: MatrixRow[]): string {
-  const header = ['kill point', 'survived', 'end state', 'single promotion', 'added s', 'note'];
+  const header = [
+    'kill point',
+    'survived',
+    'end state',
+    'single promotion',
+    'added s',
+    'beyond worker start s',
+    'note',
+  ];
   const cells = rows.map((r) => [
     r.point,
     r.survived ? 'yes' : 'NO',
     r.end,
     r.singlePromotion,
     r.addedSeconds,
+    r.beyondStartSeconds,
     r.note,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
