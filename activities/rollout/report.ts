@@ -56,10 +56,30 @@ export async function reportRollout(
         revision: context.revision,
       });
       alertFailures.push(...sent.failed.map((f) => `${f.alert}: ${f.error}`));
+      if (sent.failed.length > 0) await reportUndelivered(deps, context, sent.failed);
     } catch (error) {
       // Best effort: a chat outage is recorded, never a reason to stop a rollout.
       alertFailures.push(error instanceof Error ? error.message : String(error));
     }
   }
   return { found: true, alertFailures };
+}
+
+/**
+ * An alert that cannot be delivered (a missing AlertProvider, a bad address) is said on the Canary,
+ * once per alert and rollout: the key holds the revision, not the step, so later ticks add nothing.
+ */
+async function reportUndelivered(
+  deps: RolloutStepDeps,
+  context: RolloutContext,
+  failed: { alert: string; error: string }[],
+): Promise<void> {
+  await deps.reportProgress({
+    canary: context.canary,
+    events: failed.map((f) => ({
+      key: `alert-undelivered/${context.revision}/${f.alert}`,
+      type: 'Warning' as const,
+      message: `Alert ${f.alert} of ${context.canary.name}.${context.canary.namespace} could not be delivered: ${f.error}. Fix the AlertProvider it names (spec.analysis.alerts[${f.alert}].providerRef) or its Secret`,
+    })),
+  });
 }

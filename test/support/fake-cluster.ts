@@ -28,6 +28,8 @@ export class FakeCluster {
   /** Deployment name → calls until it is ready (0: ready at once; Infinity: never). */
   readyAfter = new Map<string, number>();
   canaryExists = true;
+  /** When set, every alert fails to be delivered with this error. */
+  alertError: string | undefined;
   /** Which pods the apex Service selects, and every flip made (switch mode). */
   apex: 'primary' | 'green' = 'primary';
   readonly flips: string[] = [];
@@ -87,6 +89,8 @@ export class FakeCluster {
       },
       sendAlerts: async (input: SendAlertsInput) => {
         this.alerts.push(input);
+        const error = this.alertError;
+        if (error) return { sent: [], failed: input.alerts.map((a) => ({ alert: a.name, error })) };
         return { sent: input.alerts.map((a) => a.name), failed: [] };
       },
       scaleDeployment: async (input: { name: string; replicas: number }) => {

@@ -319,6 +319,24 @@ describe('rollout state machine', () => {
     await finished(run);
   });
 
+  test('an alert that cannot be delivered is said on the Canary once, and the rollout goes on', async () => {
+    const run = await rollout(
+      { iterations: 3, alerts: [{ name: 'chat', severity: 'info', providerRef: { name: 'slack' } }] },
+      (c) => (c.alertError = 'AlertProvider test/slack not found: create it'),
+    );
+    const result = await finished(run);
+    assert.equal(result.outcome, 'promoted');
+    assert.ok(run.cluster.alerts.length >= 2, 'several alerts were tried');
+    const undelivered = run.cluster
+      .messages()
+      .filter((m) => m.startsWith('Alert chat of podinfo.test could not be delivered'));
+    assert.equal(undelivered.length, 1, run.cluster.messages().join('\n'));
+    assert.match(
+      undelivered[0] ?? '',
+      /AlertProvider test\/slack not found: create it\. Fix the AlertProvider/,
+    );
+  });
+
   test('an analysis tick costs at most 8 history events', async () => {
     const short = await rollout({
       iterations: 1,
