@@ -20,6 +20,7 @@ import { revertCanary } from './revert.ts';
 import { ensureSearchAttributes, temporalConnectionOptions } from './temporal-connection.ts';
 import { RevisionWatcher } from './watcher.ts';
 import { resolveRolloutPolicy } from './rollout-policies.ts';
+import { primaryName } from '../canary/naming.ts';
 import { startRolloutRepair } from './rollout-repair.ts';
 import type { CanaryObject } from './watcher.ts';
 import { workflowCodeOption } from './workflow-bundle.ts';
@@ -200,6 +201,12 @@ export async function runWorker(argv: string[]): Promise<number> {
         minInterval: formatDuration(config.minIntervalMs),
         rolloutOptions: { prometheusUrl: config.prometheusUrl },
         lastStarted: new Map(),
+        primaryOwner: (namespace, target) => {
+          const owner = deployments
+            .cached(namespace, primaryName(target))
+            ?.deployment?.metadata?.ownerReferences?.find((o) => o.kind === 'Canary');
+          return owner ? { uid: owner.uid, name: owner.name } : undefined;
+        },
         policies: (canary, valid) =>
           resolveRolloutPolicy(kubeconfig, canary, valid, {
             minInterval: formatDuration(config.minIntervalMs),

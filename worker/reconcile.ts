@@ -24,6 +24,11 @@ export interface ReconcileDeps {
   rolloutOptions?: RolloutOptions;
   /** The rollout this process started last for each canary (`ns/name` → workflow id). */
   lastStarted?: Map<string, string>;
+  /**
+   * The Canary that owns `<target>-primary`, when it exists and the watch has seen it: a second Canary
+   * on an owned target is refused instead of promoting the same primary.
+   */
+  primaryOwner?: (namespace: string, target: string) => { uid: string; name: string } | undefined;
   /** Finds the RolloutPolicy that selects a Canary; without it every Canary runs Flagger's way. */
   policies?: (
     canary: { name: string; namespace: string; labels: Record<string, string> },
@@ -72,6 +77,17 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
   }
   const canary = validation.canary;
   if (canary.suspend) return { kind: 'suspended' };
+  const owner = deps.primaryOwner?.(canary.namespace, canary.target.name);
+  // A namesake with another uid is this Canary deleted and applied again (its old primary not yet
+  // garbage-collected): that one goes on as before.
+  if (owner && owner.uid !== ref.uid && owner.name !== ref.name) {
+    const message =
+      `Canary ${ref.namespace}/${ref.name} cannot run: spec.targetRef: Deployment ${canary.namespace}/${canary.target.name} ` +
+      `is already rolled out by Canary ${canary.namespace}/${owner.name} (its ${primaryName(canary.target.name)} belongs to that Canary). ` +
+      'Point spec.targetRef at another Deployment, or delete one of the two Canaries.';
+    await deps.kubernetes.reportInvalidCanary({ canary: ref, message });
+    return { kind: 'invalid', message };
+  }
 
   let revision: string;
   let image: string | undefined;

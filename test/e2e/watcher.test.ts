@@ -165,8 +165,13 @@ test('a new revision in the middle of the analysis restarts it; a ConfigMap chan
       messages.includes(`New revision detected! Restarting analysis for podinfo.${ns}`),
       messages.join('\n'),
     );
-    const rollouts = await rolloutsOf(ns);
-    assert.equal(rollouts.filter((r) => r.status === 'RUNNING').length, 0);
+    // The Canary says Succeeded before the workflow closes (post-rollout hooks and the last search
+    // attributes come after), and visibility lags a little: no rollout is left running soon after.
+    await waitFor(
+      'no rollout left running',
+      async () => (await rolloutsOf(ns)).every((r) => r.status !== 'RUNNING'),
+      15_000,
+    );
 
     // A ConfigMap the pods read: changing its data is a new revision.
     await core.createNamespacedConfigMap({

@@ -113,3 +113,32 @@ test('an undo: the attempt token makes a fresh workflow id; skip-analysis applie
   await reconcileCanary(canary({ 'cutover.dev/skip-analysis-revision': 'rev9' }), other.deps);
   assert.equal(other.started[0]?.input.canary.skipAnalysis, false);
 });
+
+test('a second Canary on a target another Canary owns is refused, naming that Canary', async () => {
+  const {
+    deps: d,
+    started,
+    invalid,
+  } = deps({
+    primaryOwner: () => ({ uid: 'other-uid', name: 'podinfo-first' }),
+  });
+  const outcome = await reconcileCanary(canary(), d);
+  assert.equal(outcome.kind, 'invalid');
+  assert.deepEqual(started, []);
+  assert.match(
+    invalid[0] ?? '',
+    /is already rolled out by Canary test\/podinfo-first .*Point spec.targetRef at another Deployment/,
+  );
+  const same = deps({ primaryOwner: () => ({ uid: 'abcdef12-3456', name: 'podinfo' }) });
+  assert.equal(
+    (await reconcileCanary(canary(), same.deps)).kind,
+    'rollout',
+    'its own primary is no conflict',
+  );
+  const again = deps({ primaryOwner: () => ({ uid: 'old-uid', name: 'podinfo' }) });
+  assert.equal(
+    (await reconcileCanary(canary(), again.deps)).kind,
+    'rollout',
+    'a re-applied namesake goes on',
+  );
+});
