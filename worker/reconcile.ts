@@ -12,7 +12,7 @@ import { formatProblems, validateCanary } from '../canary/validate.ts';
 import type { ValidCanary } from '../canary/validate.ts';
 import { startInitialization, startRollout } from '../client/rollouts.ts';
 import { rolloutWorkflowId } from '../client/workflow-ids.ts';
-import type { RolloutOptions } from '../workflows/messages.ts';
+import { rolloutCanary, type RolloutOptions } from '../workflows/messages.ts';
 
 export interface ReconcileDeps {
   client: Client;
@@ -77,6 +77,12 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
   }
   const canary = validation.canary;
   if (canary.suspend) return { kind: 'suspended' };
+  const tooLarge = inputTooLarge(canary);
+  if (tooLarge) {
+    const message = `Canary ${ref.namespace}/${ref.name} cannot run: ${tooLarge}`;
+    await deps.kubernetes.reportInvalidCanary({ canary: ref, message });
+    return { kind: 'invalid', message };
+  }
   const owner = deps.primaryOwner?.(canary.namespace, canary.target.name);
   // A namesake with another uid is this Canary deleted and applied again (its old primary not yet
   // garbage-collected): that one goes on as before.
@@ -149,6 +155,25 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
   });
   if (started) deps.lastStarted?.set(`${canary.namespace}/${canary.name}`, handle.workflowId);
   return { kind: 'rollout', workflowId: handle.workflowId, started, revision, supersedes };
+}
+
+/** The most a Canary may weigh as a rollout's input: Temporal refuses payloads of 2 MB, and every
+ * step's input carries the hooks, so a large spec would slow every tick long before that. */
+export const maxRolloutInputBytes = 256 * 1024;
+
+/** Why the Canary is too large to be a rollout's input (naming its largest part), or undefined. */
+export function inputTooLarge(canary: ValidCanary): string | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(rolloutCanary(canary)));
+  if (bytes <= maxRolloutInputBytes) return undefined;
+  const kib = (n: number): string => `${Math.round(n / 1024)} KiB`;
+  const largest = canary.analysis.webhooks
+    .map((hook) => ({ hook, size: Buffer.byteLength(JSON.stringify(hook.metadata)) }))
+    .sort((a, b) => b.size - a.size)[0];
+  const where =
+    largest && largest.size > bytes / 2
+      ? `spec.analysis.webhooks[${largest.hook.name}].metadata is ${kib(largest.size)}`
+      : 'spec.analysis is the bulk of it';
+  return `its spec is ${kib(bytes)} as a rollout's input, over the limit of ${kib(maxRolloutInputBytes)}: ${where}. Keep webhook metadata small (a hook can read large data from a ConfigMap of its own).`;
 }
 
 /**

@@ -142,3 +142,19 @@ test('a second Canary on a target another Canary owns is refused, naming that Ca
     'a re-applied namesake goes on',
   );
 });
+
+test('a Canary too large to be a rollout input is refused, naming the largest part', async () => {
+  const { deps: d, started, invalid } = deps();
+  const object = canary();
+  const spec = object.spec as { analysis: { webhooks: unknown[] } };
+  spec.analysis.webhooks = [
+    { name: 'fat', type: 'rollout', url: 'http://127.0.0.1:9/', metadata: { k: 'x'.repeat(300_000) } },
+  ];
+  const outcome = await reconcileCanary(object, d);
+  assert.equal(outcome.kind, 'invalid');
+  assert.deepEqual(started, []);
+  assert.match(
+    invalid[0] ?? '',
+    /over the limit of 256 KiB: spec.analysis.webhooks\[fat\].metadata is 29\d KiB/,
+  );
+});
