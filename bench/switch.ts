@@ -6,9 +6,9 @@
 // (switch mode) or a reverting target change (copy mode) to the old version serving. It asserts
 // nothing. Usage: npm run bench:switch [-- --rounds 5]
 import { execFile } from 'node:child_process';
-import { get } from 'node:http';
 import { parseArgs } from 'node:util';
 import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
+import { podinfoMessage } from '../stack/podinfo-probe.ts';
 import { stackUp } from '../stack/stack.ts';
 import { rollbackSignal, statusQuery } from '../workflows/messages.ts';
 import { kube, readServiceMap } from '../test/support/cluster.ts';
@@ -26,29 +26,6 @@ function policy(keepWarmMs: number): ResolvedRolloutPolicy {
   };
 }
 
-/** One request on a new connection: the podinfo `message` (the version), or undefined on an error. */
-function probe(address: string): Promise<string | undefined> {
-  const [host, port] = address.split(':');
-  return new Promise((resolve) => {
-    const request = get({ host, port: Number(port), path: '/', agent: false, timeout: 2000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => {
-        try {
-          resolve(
-            response.statusCode === 200 ? (JSON.parse(body) as { message?: string }).message : undefined,
-          );
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(undefined));
-  });
-}
-
 /** Probes every 10 ms, recording when each answer came; stop() returns the record. */
 function startProbes(address: string): { stop(): Promise<{ at: number; message?: string }[]> } {
   const seen: { at: number; message?: string }[] = [];
@@ -56,7 +33,7 @@ function startProbes(address: string): { stop(): Promise<{ at: number; message?:
   const loop = (async () => {
     while (!stopped) {
       const sentAt = Date.now();
-      const message = await probe(address);
+      const message = await podinfoMessage(address);
       seen.push({ at: sentAt, ...(message ? { message } : {}) });
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

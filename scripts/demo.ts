@@ -8,7 +8,6 @@ import * as k8s from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import { applyCrds } from '../client/crds.ts';
 import { temporalUiLink } from '../client/format.ts';
@@ -16,6 +15,7 @@ import { rolloutWorkflowId } from '../client/workflow-ids.ts';
 import { createKubernetesActivities } from '../activities/kubernetes.ts';
 import { kubeClient } from '../stack/cluster.ts';
 import { stackEndpoints } from '../stack/endpoints.ts';
+import { podinfoMessage } from '../stack/podinfo-probe.ts';
 import { readServiceMap } from '../stack/pod-runner.ts';
 import { waitFor } from '../stack/processes.ts';
 import { stackDown, stackUp } from '../stack/stack.ts';
@@ -243,28 +243,9 @@ try {
   );
 
   /** What the apex Service answers a new client (a new connection): podinfo's `message`, i.e. which version serves. */
-  const apexAnswer = (): Promise<string> => {
+  const apexAnswer = async (): Promise<string> => {
     const address = readServiceMap(endpoints.servicesFile)[`podinfo.${namespace}`]?.http?.address ?? '';
-    const [host, port] = address.split(':');
-    return new Promise((resolve) => {
-      const request = get(
-        { host, port: Number(port), path: '/', agent: false, timeout: 2000 },
-        (response) => {
-          let body = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (body += chunk));
-          response.on('end', () => {
-            try {
-              resolve((JSON.parse(body) as { message?: string }).message ?? '(no message)');
-            } catch {
-              resolve('(no answer)');
-            }
-          });
-        },
-      );
-      request.on('timeout', () => request.destroy());
-      request.on('error', () => resolve('(no answer)'));
-    });
+    return (await podinfoMessage(address)) ?? '(no answer)';
   };
 
   /**

@@ -3,10 +3,10 @@
 // keep-warm window, and comes back at once on a failed post-promotion check or `rollback`; when the
 // window passes, the primary runs the tested template and serves again.
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { ResolvedRolloutPolicy } from '../../canary/rollout-policy.ts';
 import type { MetricCheck } from '../../canary/validate.ts';
+import { podinfoMessage } from '../../stack/podinfo-probe.ts';
 import { waitFor } from '../../stack/processes.ts';
 import { rollbackSignal, statusQuery } from '../../workflows/messages.ts';
 import { canaryEvents, readCanaryStatus } from '../support/canaries.ts';
@@ -33,30 +33,12 @@ function switchPolicy(keepWarmMs: number, metrics: MetricCheck[] = []): Resolved
 }
 
 /**
- * The `message` podinfo answers on the apex Service's local address: which version serves. Each
- * request opens a new connection, as a new client would: an established connection keeps the pod it
- * was proxied to (as with kube-proxy), so a pooled one would not show the switch.
+ * The `message` podinfo answers a new client of the apex Service (stack/podinfo-probe.ts): which
+ * version serves.
  */
 async function apexMessage(ns: string): Promise<string | undefined> {
   const address = readServiceMap()[`podinfo.${ns}`]?.http?.address;
-  if (!address) return undefined;
-  const [host, port] = address.split(':');
-  return new Promise((resolve) => {
-    const request = get({ host, port: Number(port), path: '/', agent: false, timeout: 2000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => {
-        try {
-          resolve((JSON.parse(body) as { message?: string }).message);
-        } catch {
-          resolve(undefined);
-        }
-      });
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(undefined));
-  });
+  return address ? podinfoMessage(address) : undefined;
 }
 
 async function apexSelector(ns: string): Promise<Record<string, string> | undefined> {
