@@ -77,12 +77,6 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
   }
   const canary = validation.canary;
   if (canary.suspend) return { kind: 'suspended' };
-  const tooLarge = inputTooLarge(canary);
-  if (tooLarge) {
-    const message = `Canary ${ref.namespace}/${ref.name} cannot run: ${tooLarge}`;
-    await deps.kubernetes.reportInvalidCanary({ canary: ref, message });
-    return { kind: 'invalid', message };
-  }
   const owner = deps.primaryOwner?.(canary.namespace, canary.target.name);
   // A namesake with another uid is this Canary deleted and applied again (its old primary not yet
   // garbage-collected): that one goes on as before.
@@ -116,15 +110,23 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
     options: deps.rolloutOptions,
     taskQueue: deps.taskQueue,
   };
-  if (!status.lastPromotedSpec) {
-    const { handle, started } = await startInitialization(deps.client, common);
-    return { kind: 'initializing', workflowId: handle.workflowId, started, revision };
-  }
+  const initializing = !status.lastPromotedSpec;
   // The promoted revision, or one whose rollout already reported (running, or ended): nothing to start.
   // Checked here rather than left to Temporal's duplicate-id rejection, because every scale and status
   // write the rollout itself makes brings the watcher back to this canary.
-  if (revision === status.lastPromotedSpec || revision === status.lastAppliedSpec) {
+  if (!initializing && (revision === status.lastPromotedSpec || revision === status.lastAppliedSpec)) {
     return { kind: 'up-to-date', revision };
+  }
+  // Only a Canary about to start a workflow is weighed: the watcher sees every status write.
+  const tooLarge = inputTooLarge(canary);
+  if (tooLarge) {
+    const message = `Canary ${ref.namespace}/${ref.name} cannot run: ${tooLarge}`;
+    await deps.kubernetes.reportInvalidCanary({ canary: ref, message });
+    return { kind: 'invalid', message };
+  }
+  if (initializing) {
+    const { handle, started } = await startInitialization(deps.client, common);
+    return { kind: 'initializing', workflowId: handle.workflowId, started, revision };
   }
 
   const annotations = meta.annotations ?? {};
