@@ -8,6 +8,7 @@
 // done against the Canary the policy selects, since the post-promotion analysis defaults from it.
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration.ts';
+import type { ApprovalRule, ChangeWindows, InconclusivePolicy } from './change-control.ts';
 import { describeIssue, type Problem } from './problems.ts';
 import { canaryMetricSchema, conditionSchema, objectMetaSchema } from './spec.ts';
 import {
@@ -52,6 +53,12 @@ export interface ResolvedRolloutPolicy {
       metrics: MetricCheck[];
     };
   };
+  /** `spec.approvals`: N distinct approvers before promotion. */
+  approvals?: ApprovalRule;
+  /** `spec.windows`: allow and deny windows (freezes are separate objects, read at each gate). */
+  windows?: ChangeWindows;
+  /** `spec.analysis.inconclusive`: what no data or a failed query means. Unset: `fail`, as Flagger. */
+  inconclusive?: InconclusivePolicy;
 }
 
 export const rolloutPolicyDefaults = {
