@@ -235,17 +235,39 @@ test('helm lint passes for the defaults, a watched namespace, mTLS with an API k
 test('helm template renders the CRDs kept, the worker with two replicas and probes, its RBAC, PDB and metrics Service', async () => {
   const objects = await template('cutover-system');
   const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-  assert.deepEqual(kinds, [
-    `ClusterRole/${release}`,
-    `ClusterRole/${release}-aggregate-to-edit`,
-    `ClusterRole/${release}-aggregate-to-view`,
-    `ClusterRoleBinding/${release}`,
-    ...deployCrdNames.map((name) => `CustomResourceDefinition/${name}`),
-    `Deployment/${release}`,
-    `PodDisruptionBudget/${release}`,
-    `Service/${release}-metrics`,
-    `ServiceAccount/${release}`,
-  ]);
+  assert.deepEqual(
+    kinds,
+    [
+      'ClusterRole/cutover-approver',
+      'ClusterRole/cutover-operator',
+      `ClusterRole/${release}`,
+      `ClusterRole/${release}-aggregate-to-edit`,
+      `ClusterRole/${release}-aggregate-to-view`,
+      `ClusterRoleBinding/${release}`,
+      ...deployCrdNames.map((name) => `CustomResourceDefinition/${name}`),
+      `Deployment/${release}`,
+      `PodDisruptionBudget/${release}`,
+      `Service/${release}-metrics`,
+      `ServiceAccount/${release}`,
+      'ValidatingAdmissionPolicy/cutover-rollout-actions',
+      'ValidatingAdmissionPolicyBinding/cutover-rollout-actions',
+    ].sort(),
+  );
+  // Change control as deploy/base ships it.
+  for (const file of ['steering-roles.yaml', 'rollout-action-admission.yaml']) {
+    for (const shipped of readManifests(join(deployDir, 'base', file))) {
+      const rendered = objects.find(
+        (o) => o.kind === shipped.kind && o.metadata.name === shipped.metadata.name,
+      );
+      const { metadata: _m, ...body } = shipped;
+      const { metadata: _r, ...renderedBody } = rendered ?? shipped;
+      assert.deepEqual(
+        renderedBody,
+        body,
+        `${shipped.kind}/${shipped.metadata.name} as in deploy/base/${file}`,
+      );
+    }
+  }
 
   // The CRDs are deploy/crds' schemas as they are, kept on uninstall.
   const deployCrds = readManifests(join(deployDir, 'crds', 'canaries.flagger.app.yaml'));
@@ -313,7 +335,13 @@ test('helm template: a watched namespace gets a Role and RoleBinding there, and 
       .filter((o) => o.kind.startsWith('Cluster'))
       .map((o) => o.metadata.name)
       .sort(),
-    [`${release}-aggregate-to-edit`, `${release}-aggregate-to-view`],
+    // The people's roles are ClusterRoles bound per namespace; the admission policy is cluster-wide.
+    [
+      `${release}-aggregate-to-edit`,
+      `${release}-aggregate-to-view`,
+      'cutover-approver',
+      'cutover-operator',
+    ].sort(),
   );
   assert.equal(env(only(objects, 'Deployment')).get('CUTOVER_WATCH_NAMESPACE')?.value, 'apps');
 });
@@ -396,6 +424,9 @@ test('helm install into a fresh namespace: the workers roll out, the objects are
     installNs.name,
     '--set',
     'crds.install=false',
+    // Likewise the steering roles and the admission policy, which other tests use.
+    '--set',
+    'changeControl.install=false',
     '--set',
     `temporal.address=${endpoints.temporalAddress}`,
     '--set',
@@ -773,6 +804,8 @@ test('CRDs rendered by the chart are upgraded by helm upgrade and kept by helm u
       'replicas=0',
       '--set',
       'rbac.aggregateToUserRoles=false',
+      '--set',
+      'changeControl.install=false',
       '--wait',
       '--timeout',
       '60s',

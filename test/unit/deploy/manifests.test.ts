@@ -45,11 +45,18 @@ test('every resource a kustomization lists exists, and every manifest in deploy/
   for (const patch of overlayPatches) assert.ok(readManifests(patch).length > 0, patch);
 });
 
-test('deploy/ installs the three CRDs, the namespace, RBAC, the worker and its metrics Service', () => {
+test('deploy/ installs the CRDs, the namespace, RBAC, the worker, its metrics Service and the admission policy', () => {
   const kinds = objects.map(objectKey).sort();
   assert.deepEqual(kinds, installedObjects);
   for (const object of objects) {
-    const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition'];
+    const clusterScoped = [
+      'Namespace',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ];
     if (!clusterScoped.includes(object.kind)) assert.equal(object.metadata.namespace, 'cutover-system');
   }
   assert.equal(readKustomization(base).namespace, 'cutover-system');

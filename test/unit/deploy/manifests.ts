@@ -94,6 +94,8 @@ export const workerPermissions: Permission[] = [
   { group: 'flagger.app', resource: 'canaries', verbs: ['get', 'list', 'watch'] },
   // canary-status.ts patchNamespacedCustomObjectStatus.
   { group: 'flagger.app', resource: 'canaries', subresource: 'status', verbs: ['patch'] },
+  // rollout-actions.ts: `retry` merge-patches the cutover.dev/rollout-attempt annotation.
+  { group: 'flagger.app', resource: 'canaries', verbs: ['patch'] },
   // Owner references with blockOwnerDeletion, where OwnerReferencesPermissionEnforcement is enabled.
   { group: 'flagger.app', resource: 'canaries', subresource: 'finalizers', verbs: ['update'] },
   // metric-checks.ts and notifications.ts getNamespacedCustomObject, by name.
@@ -102,6 +104,10 @@ export const workerPermissions: Permission[] = [
   // rollout-policies.ts listNamespacedCustomObject, patchNamespacedCustomObjectStatus.
   { group: 'cutover.dev', resource: 'rolloutpolicies', verbs: ['list'] },
   { group: 'cutover.dev', resource: 'rolloutpolicies', subresource: 'status', verbs: ['patch'] },
+  // rollout-actions.ts informer (list, watch), getNamespacedCustomObject, the admission probe (a dry-run
+  // create), patchNamespacedCustomObjectStatus.
+  { group: 'cutover.dev', resource: 'rolloutactions', verbs: ['get', 'list', 'watch', 'create'] },
+  { group: 'cutover.dev', resource: 'rolloutactions', subresource: 'status', verbs: ['patch'] },
   // Informers (list, watch); readNamespacedDeployment; createNamespacedDeployment (the primary);
   // patchNamespacedDeployment (scale, promotion, revert).
   { group: 'apps', resource: 'deployments', verbs: ['get', 'list', 'watch', 'create', 'patch'] },
@@ -123,7 +129,7 @@ export const workerPermissions: Permission[] = [
  * Grants the worker once held and uses no longer: the SubjectAccessReview test checks each is refused.
  */
 export const droppedPermissions: Permission[] = [
-  { group: 'flagger.app', resource: 'canaries', verbs: ['update', 'patch'] },
+  { group: 'flagger.app', resource: 'canaries', verbs: ['update'] },
   { group: 'flagger.app', resource: 'canaries', subresource: 'status', verbs: ['update'] },
   { group: 'flagger.app', resource: 'metrictemplates', verbs: ['list', 'watch'] },
   { group: 'flagger.app', resource: 'alertproviders', verbs: ['list', 'watch'] },
@@ -147,14 +153,30 @@ export const workerReadableCrds = [
 
 /** What `kubectl apply -k deploy/` installs, as `Kind/name`, sorted. */
 export const installedObjects = [
+  'ClusterRole/cutover-approver',
+  'ClusterRole/cutover-operator',
   'ClusterRole/cutover-worker',
   'ClusterRoleBinding/cutover-worker',
   ...workerReadableCrds.map((name) => `CustomResourceDefinition/${name}`).sort(),
+  'CustomResourceDefinition/rolloutactions.cutover.dev',
   'CustomResourceDefinition/rolloutpolicies.cutover.dev',
   'Deployment/cutover-worker',
   'Namespace/cutover-system',
   'Service/cutover-metrics',
   'ServiceAccount/cutover-worker',
+  'ValidatingAdmissionPolicy/cutover-rollout-actions',
+  'ValidatingAdmissionPolicyBinding/cutover-rollout-actions',
+];
+
+/**
+ * Cluster-wide objects of deploy/ that other tests use while they run (the steering roles and the
+ * admission policy of RolloutActions): applied like the CRDs, and never removed by a test.
+ */
+export const sharedClusterObjects = [
+  'ClusterRole/cutover-approver',
+  'ClusterRole/cutover-operator',
+  'ValidatingAdmissionPolicy/cutover-rollout-actions',
+  'ValidatingAdmissionPolicyBinding/cutover-rollout-actions',
 ];
 
 export function objectKey(object: ManifestObject): string {
