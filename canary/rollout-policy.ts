@@ -6,9 +6,13 @@
 // Validation follows the Canary's (`validate.ts`): every problem at once, each naming the field and
 // the fix, because the answer ends up in the policy's `Ready` condition and a Warning event. It is
 // done against the Canary the policy selects, since the post-promotion analysis defaults from it.
+//
+// Deploy-window schedules are read with croner and rrule (canary/deploy-schedule.ts), which compute
+// and do no I/O; workflow code imports only this module's types, so neither reaches the bundle.
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration.ts';
-import type { ApprovalRule, ChangeWindows, InconclusivePolicy } from './change-control.ts';
+import type { ApprovalRule, ChangeWindows, DeployWindow, InconclusivePolicy } from './change-control.ts';
+import { isTimeZone, parseSchedule } from './deploy-schedule.ts';
 import { describeIssue, type Problem } from './problems.ts';
 import { canaryMetricSchema, conditionSchema, objectMetaSchema } from './spec.ts';
 import {
@@ -64,7 +68,17 @@ export interface ResolvedRolloutPolicy {
 export const rolloutPolicyDefaults = {
   strategy: 'copy',
   keepWarm: '10m',
+  timeZone: 'UTC',
+  requireVerified: true,
+  inconclusiveAction: 'fail',
+  pauseAfter: 3,
 } as const;
+
+export const inconclusiveActions = [
+  'fail',
+  'skip',
+  'pause',
+] as const satisfies readonly InconclusivePolicy['action'][];
 
 // ---- the object as parsed ----
 
@@ -95,11 +109,47 @@ export const rolloutPolicySwitchSchema = z.looseObject({
     .optional(),
 });
 
+export const rolloutPolicyApprovalsSchema = z.looseObject({
+  required: z.number(),
+  from: z
+    .looseObject({
+      users: z.array(z.string()).optional(),
+      groups: z.array(z.string()).optional(),
+    })
+    .optional(),
+  validFor: z.string().optional(),
+  requireVerified: z.boolean().default(rolloutPolicyDefaults.requireVerified),
+});
+
+export const deployWindowSchema = z.looseObject({
+  name: z.string().optional(),
+  schedule: z.string(),
+  duration: z.string(),
+});
+
+export const rolloutPolicyWindowsSchema = z.looseObject({
+  timeZone: z.string().default(rolloutPolicyDefaults.timeZone),
+  allow: z.array(deployWindowSchema).default([]),
+  deny: z.array(deployWindowSchema).default([]),
+});
+
+export const rolloutPolicyAnalysisSchema = z.looseObject({
+  inconclusive: z
+    .looseObject({
+      action: z.enum(inconclusiveActions).default(rolloutPolicyDefaults.inconclusiveAction),
+      pauseAfter: z.number().optional(),
+    })
+    .optional(),
+});
+
 export const rolloutPolicySpecSchema = z.looseObject({
   // Optional here so that its absence is reported in words, with both ways to write it.
   selector: labelSelectorSchema.optional(),
   strategy: z.enum(promotionStrategies).default(rolloutPolicyDefaults.strategy),
   switch: rolloutPolicySwitchSchema.optional(),
+  approvals: rolloutPolicyApprovalsSchema.optional(),
+  windows: rolloutPolicyWindowsSchema.optional(),
+  analysis: rolloutPolicyAnalysisSchema.optional(),
 });
 
 export const rolloutPolicyStatusSchema = z.looseObject({
@@ -266,6 +316,9 @@ export function validateRolloutPolicy(
     });
   }
   problems.push(...selectorProblems(policy.spec.selector, 'spec.selector'));
+  const control = resolveChangeControl(policy.spec);
+  problems.push(...control.problems);
+  warnings.push(...control.warnings);
 
   if (policy.spec.strategy === 'copy') {
     if (policy.spec.switch !== undefined) {
@@ -277,14 +330,189 @@ export function validateRolloutPolicy(
       });
     }
     if (problems.length > 0) return { ok: false, problems, warnings };
-    return { ok: true, policy: { name, strategy: 'copy' }, warnings };
+    return { ok: true, policy: { name, strategy: 'copy', ...control.resolved }, warnings };
   }
 
   const resolved = resolveSwitch(policy.spec.switch ?? rolloutPolicySwitchSchema.parse({}), canary, options);
   problems.push(...resolved.problems);
   warnings.push(...resolved.warnings);
   if (problems.length > 0 || resolved.switch === undefined) return { ok: false, problems, warnings };
-  return { ok: true, policy: { name, strategy: 'switch', switch: resolved.switch }, warnings };
+  return {
+    ok: true,
+    policy: { name, strategy: 'switch', switch: resolved.switch, ...control.resolved },
+    warnings,
+  };
+}
+
+type ChangeControl = Pick<ResolvedRolloutPolicy, 'approvals' | 'windows' | 'inconclusive'>;
+
+/** `spec.approvals`, `spec.windows` and `spec.analysis.inconclusive`, resolved; only the keys the policy sets. */
+function resolveChangeControl(spec: z.infer<typeof rolloutPolicySpecSchema>): {
+  resolved: ChangeControl;
+  problems: Problem[];
+  warnings: Problem[];
+} {
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const resolved: ChangeControl = {};
+  if (spec.approvals !== undefined) {
+    const approvals = resolveApprovals(spec.approvals, problems);
+    if (approvals !== undefined) resolved.approvals = approvals;
+  }
+  if (spec.windows !== undefined) {
+    const windows = resolveWindows(spec.windows, problems, warnings);
+    if (windows !== undefined) resolved.windows = windows;
+  }
+  const inconclusive = spec.analysis?.inconclusive;
+  if (inconclusive !== undefined) {
+    const path = 'spec.analysis.inconclusive.pauseAfter';
+    const pauseAfter = inconclusive.pauseAfter ?? rolloutPolicyDefaults.pauseAfter;
+    if (!Number.isInteger(pauseAfter) || pauseAfter < 1) {
+      problems.push({
+        path,
+        message: `${path} is ${pauseAfter}, but it must be a whole number of at least 1 (the inconclusive ticks in a row before the analysis pauses).`,
+        fix: `Set it to 1 to pause on the first inconclusive tick, or higher; or remove it for the default of ${rolloutPolicyDefaults.pauseAfter}.`,
+      });
+    } else {
+      if (inconclusive.action !== 'pause' && inconclusive.pauseAfter !== undefined) {
+        warnings.push({
+          path,
+          message: `${path} is ignored: spec.analysis.inconclusive.action is ${inconclusive.action}, and only pause counts inconclusive ticks.`,
+          fix: 'Set action: pause to use it, or remove pauseAfter.',
+        });
+      }
+      resolved.inconclusive = { action: inconclusive.action, pauseAfter };
+    }
+  }
+  return { resolved, problems, warnings };
+}
+
+function resolveApprovals(
+  approvals: z.infer<typeof rolloutPolicyApprovalsSchema>,
+  problems: Problem[],
+): ApprovalRule | undefined {
+  const before = problems.length;
+  const users = approvals.from?.users ?? [];
+  const groups = approvals.from?.groups ?? [];
+  const { required } = approvals;
+  if (!Number.isInteger(required) || required < 1) {
+    problems.push({
+      path: 'spec.approvals.required',
+      message: `spec.approvals.required is ${required}, but it must be a whole number of at least 1 (the distinct approvers needed before promotion).`,
+      fix: 'Set it to 1 or more, or remove spec.approvals to promote without approvals.',
+    });
+  } else if (groups.length === 0 && users.length > 0 && required > new Set(users).size) {
+    const named = new Set(users).size;
+    problems.push({
+      path: 'spec.approvals.required',
+      message: `spec.approvals.required is ${required}, but spec.approvals.from names only ${named} user${named === 1 ? '' : 's'} and no groups, so no rollout could ever be approved.`,
+      fix: `Lower required to ${named} or less, name more users in from.users, or add from.groups.`,
+    });
+  }
+  for (const [list, values] of [
+    ['users', users],
+    ['groups', groups],
+  ] as const) {
+    values.forEach((value, i) => {
+      if (value.trim() === '') {
+        const path = `spec.approvals.from.${list}[${i}]`;
+        problems.push({
+          path,
+          message: `${path} is empty.`,
+          fix: `Name the ${list === 'users' ? 'user, as Kubernetes authenticates them (e.g. alice or system:serviceaccount:ci:deployer)' : 'group, as Kubernetes authenticates it (e.g. release-managers)'}, or remove the entry.`,
+        });
+      }
+    });
+  }
+  let validForMs: number | undefined;
+  if (approvals.validFor !== undefined) {
+    validForMs = positiveDuration(
+      approvals.validFor,
+      'spec.approvals.validFor',
+      'how long an approval counts after it is given, e.g. "24h" (or remove it: an approval counts for the whole rollout)',
+      problems,
+    );
+  }
+  if (problems.length > before) return undefined;
+  return {
+    required,
+    users,
+    groups,
+    ...(validForMs !== undefined ? { validForMs } : {}),
+    requireVerified: approvals.requireVerified,
+  };
+}
+
+function resolveWindows(
+  windows: z.infer<typeof rolloutPolicyWindowsSchema>,
+  problems: Problem[],
+  warnings: Problem[],
+): ChangeWindows | undefined {
+  const before = problems.length;
+  const { timeZone } = windows;
+  const knownZone = isTimeZone(timeZone);
+  if (!knownZone) {
+    problems.push({
+      path: 'spec.windows.timeZone',
+      message: `spec.windows.timeZone is "${timeZone}", which is not an IANA time zone this worker knows.`,
+      fix: 'Use a tz database name such as Europe/Berlin, America/New_York or UTC (spelled with these capitals).',
+    });
+  }
+  const names = new Map<string, string>();
+  const resolve = (list: 'allow' | 'deny'): DeployWindow[] =>
+    windows[list].flatMap((w, i) => {
+      const at = `spec.windows.${list}[${i}]`;
+      const name = w.name === undefined || w.name.trim() === '' ? at : w.name;
+      const seen = names.get(name);
+      if (seen !== undefined) {
+        problems.push({
+          path: `${at}.name`,
+          message: `${at}.name is "${name}", the name of ${seen} too, so events could not say which window applies.`,
+          fix: 'Give each window its own name.',
+        });
+      }
+      names.set(name, at);
+      const count = problems.length;
+      // With an unknown zone the schedule is still read (in UTC), so that its own mistakes show now.
+      const parsed = parseSchedule(w.schedule, knownZone ? timeZone : 'UTC');
+      if (!parsed.ok) {
+        problems.push({
+          path: `${at}.schedule`,
+          message: `${at}.schedule cannot be read: ${parsed.reason}.`,
+          fix: 'Write a 5-field cron expression such as "0 9 * * 1-5" (09:00 on weekdays), or an RRULE such as "FREQ=WEEKLY;BYDAY=MO,TU;BYHOUR=9".',
+        });
+      }
+      const duration = parseDuration(w.duration);
+      let durationMs: number | undefined;
+      if (!duration.ok) {
+        problems.push({
+          path: `${at}.duration`,
+          message: `${at}.duration is not a duration: ${duration.reason}.`,
+          fix: `Set it to how long the window ${list === 'allow' ? 'stays open' : 'denies changes'} after each start, e.g. "8h".`,
+        });
+      } else if (duration.ms <= 0) {
+        problems.push({
+          path: `${at}.duration`,
+          message: `${at}.duration is "${w.duration}", so the window ${list === 'allow' ? 'never opens' : 'denies nothing'}.`,
+          fix: `Set it to how long the window ${list === 'allow' ? 'stays open' : 'denies changes'} after each start, e.g. "8h", or remove the window.`,
+        });
+      } else {
+        durationMs = duration.ms;
+      }
+      if (problems.length > count || durationMs === undefined) return [];
+      return [{ name, schedule: w.schedule, durationMs }];
+    });
+  const allow = resolve('allow');
+  const deny = resolve('deny');
+  if (problems.length > before) return undefined;
+  if (allow.length === 0 && deny.length === 0) {
+    warnings.push({
+      path: 'spec.windows',
+      message: 'spec.windows lists no allow and no deny windows, so it changes nothing.',
+      fix: 'Add allow windows (changes only inside them) or deny windows (never inside them), or remove windows.',
+    });
+  }
+  return { timeZone, allow, deny };
 }
 
 type SwitchSettings = NonNullable<ResolvedRolloutPolicy['switch']>;

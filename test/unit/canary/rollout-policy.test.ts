@@ -327,3 +327,219 @@ test('the CRD serves RolloutPolicy as cutover.dev/v1alpha1 with the documented c
   assert.ok(status.properties.observedGeneration);
   assert.deepEqual(status.properties.conditions['x-kubernetes-list-map-keys'], ['type']);
 });
+
+// ---- change control: spec.approvals, spec.windows, spec.analysis.inconclusive ----
+
+const changeControl = {
+  approvals: {
+    required: 2,
+    from: { users: ['alice', 'bob', 'carol'], groups: ['release-managers'] },
+    validFor: '24h',
+  },
+  windows: {
+    timeZone: 'Europe/Berlin',
+    allow: [{ name: 'office-hours', schedule: '0 9 * * 1-5', duration: '8h' }],
+    deny: [{ name: 'friday-afternoon', schedule: 'FREQ=WEEKLY;BYDAY=FR;BYHOUR=14', duration: '66h' }],
+  },
+  analysis: { inconclusive: { action: 'pause', pauseAfter: 3 } },
+};
+
+test('approvals, windows and the inconclusive action resolve on a copy policy and on a switch policy', () => {
+  const resolvedControl = {
+    approvals: {
+      required: 2,
+      users: ['alice', 'bob', 'carol'],
+      groups: ['release-managers'],
+      validForMs: 86_400_000,
+      requireVerified: true,
+    },
+    windows: {
+      timeZone: 'Europe/Berlin',
+      allow: [{ name: 'office-hours', schedule: '0 9 * * 1-5', durationMs: 8 * 3_600_000 }],
+      deny: [
+        { name: 'friday-afternoon', schedule: 'FREQ=WEEKLY;BYDAY=FR;BYHOUR=14', durationMs: 66 * 3_600_000 },
+      ],
+    },
+    inconclusive: { action: 'pause', pauseAfter: 3 },
+  };
+  const copy = validateRolloutPolicy(policy({ selector: {}, ...changeControl }), tutorialCanary());
+  assert.ok(copy.ok, JSON.stringify(!copy.ok && copy.problems));
+  assert.deepEqual(copy.policy, { name: 'switch-all', strategy: 'copy', ...resolvedControl });
+  assert.deepEqual(copy.warnings, []);
+  const switched = validateRolloutPolicy(
+    policy({ selector: {}, strategy: 'switch', ...changeControl }),
+    tutorialCanary(),
+  );
+  assert.ok(switched.ok, JSON.stringify(!switched.ok && switched.problems));
+  assert.deepEqual(
+    {
+      approvals: switched.policy.approvals,
+      windows: switched.policy.windows,
+      inconclusive: switched.policy.inconclusive,
+    },
+    resolvedControl,
+  );
+  assert.equal(switched.policy.switch?.keepWarmMs, 600_000);
+});
+
+test('defaults: UTC, verified approvals only, unnamed windows named by their place, pause after 3', () => {
+  const result = validateRolloutPolicy(
+    policy({
+      selector: {},
+      approvals: { required: 1 },
+      windows: { deny: [{ schedule: '0 0 24 12 *', duration: '48h' }] },
+      analysis: { inconclusive: { action: 'pause' } },
+    }),
+    tutorialCanary(),
+  );
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  assert.deepEqual(result.policy.approvals, { required: 1, users: [], groups: [], requireVerified: true });
+  assert.deepEqual(result.policy.windows, {
+    timeZone: 'UTC',
+    allow: [],
+    deny: [{ name: 'spec.windows.deny[0]', schedule: '0 0 24 12 *', durationMs: 48 * 3_600_000 }],
+  });
+  assert.deepEqual(result.policy.inconclusive, { action: 'pause', pauseAfter: 3 });
+  const skip = validateRolloutPolicy(
+    policy({ selector: {}, analysis: { inconclusive: {} } }),
+    tutorialCanary(),
+  );
+  assert.ok(skip.ok);
+  assert.deepEqual(skip.policy.inconclusive, { action: 'fail', pauseAfter: 3 }, 'fail, as Flagger');
+});
+
+test('approvals that can never be satisfied, or are malformed, name the field and the fix', () => {
+  const zero = problemAt(policy({ selector: {}, approvals: { required: 0 } }), 'spec.approvals.required');
+  assert.match(zero.message, /at least 1/);
+  assert.match(zero.fix, /remove spec.approvals/);
+  assert.match(
+    problemAt(policy({ selector: {}, approvals: { required: 1.5 } }), 'spec.approvals.required').message,
+    /whole number/,
+  );
+  const tooMany = problemAt(
+    policy({ selector: {}, approvals: { required: 3, from: { users: ['alice', 'bob'] } } }),
+    'spec.approvals.required',
+  );
+  assert.match(tooMany.message, /names only 2 users and no groups/);
+  assert.match(tooMany.fix, /Lower required to 2 or less/);
+  const withGroups = validateRolloutPolicy(
+    policy({ selector: {}, approvals: { required: 3, from: { users: ['alice'], groups: ['sre'] } } }),
+    tutorialCanary(),
+  );
+  assert.ok(withGroups.ok, 'a group may hold more approvers');
+  assert.match(
+    problemAt(policy({ selector: {}, approvals: { required: 1, validFor: '1d' } }), 'spec.approvals.validFor')
+      .message,
+    /not a duration/,
+  );
+  assert.match(
+    problemAt(policy({ selector: {}, approvals: { required: 1, validFor: '0s' } }), 'spec.approvals.validFor')
+      .message,
+    /longer than zero/,
+  );
+  assert.match(
+    problemAt(
+      policy({ selector: {}, approvals: { required: 1, from: { users: [''] } } }),
+      'spec.approvals.from.users[0]',
+    ).fix,
+    /Name the user/,
+  );
+  assert.match(
+    problemAt(policy({ selector: {}, approvals: {} }), 'spec.approvals.required').message,
+    /missing/,
+  );
+});
+
+test('windows: an unknown time zone, bad cron and RRULE schedules and durations each name the field', () => {
+  const zone = problemAt(
+    policy({
+      selector: {},
+      windows: { timeZone: 'Europe/Berln', allow: [{ schedule: '0 9 * * *', duration: '8h' }] },
+    }),
+    'spec.windows.timeZone',
+  );
+  assert.match(zone.message, /"Europe\/Berln"/);
+  assert.match(zone.fix, /Europe\/Berlin/);
+  const schedules: [string, RegExp][] = [
+    ['0 9 * *', /has 4 fields, but a cron schedule has 5/],
+    ['0 0 9 * * *', /has 6 fields/],
+    ['0 25 * * *', /hour/],
+    ['FREQ=FORTNIGHTLY', /FREQ=FORTNIGHTLY is not a frequency/],
+    ['RRULE:BYDAY=MO', /no FREQ/],
+    ['FREQ=WEEKLY;INTERVAL=2', /INTERVAL=2.*no DTSTART/],
+    ['FREQ=WEEKLY;BYDAY=XX', /not an RRULE/],
+    ['DTSTART:2026-01-05 FREQ=WEEKLY', /not a DTSTART/],
+    ['', /empty/],
+  ];
+  for (const [schedule, reason] of schedules) {
+    const problem = problemAt(
+      policy({ selector: {}, windows: { allow: [{ name: 'w', schedule, duration: '1h' }] } }),
+      'spec.windows.allow[0].schedule',
+    );
+    assert.match(problem.message, reason, schedule);
+    assert.match(problem.fix, /cron expression .* or an RRULE/);
+  }
+  const zeroAllow = problemAt(
+    policy({ selector: {}, windows: { allow: [{ schedule: '0 9 * * *', duration: '0s' }] } }),
+    'spec.windows.allow[0].duration',
+  );
+  assert.match(zeroAllow.message, /never opens/);
+  assert.match(
+    problemAt(
+      policy({ selector: {}, windows: { deny: [{ schedule: '0 9 * * *', duration: '0' }] } }),
+      'spec.windows.deny[0].duration',
+    ).message,
+    /denies nothing/,
+  );
+  assert.match(
+    problemAt(
+      policy({ selector: {}, windows: { deny: [{ schedule: '0 9 * * *', duration: '2d' }] } }),
+      'spec.windows.deny[0].duration',
+    ).message,
+    /"d".*24h/,
+  );
+  assert.match(
+    problemAt(
+      policy({
+        selector: {},
+        windows: {
+          allow: [{ name: 'w', schedule: '0 9 * * *', duration: '1h' }],
+          deny: [{ name: 'w', schedule: '0 9 * * *', duration: '1h' }],
+        },
+      }),
+      'spec.windows.deny[0].name',
+    ).message,
+    /spec.windows.allow\[0\] too/,
+  );
+  const empty = validateRolloutPolicy(policy({ selector: {}, windows: {} }), tutorialCanary());
+  assert.ok(empty.ok);
+  assert.deepEqual(
+    empty.warnings.map((w) => w.path),
+    ['spec.windows'],
+  );
+});
+
+test('inconclusive: the action is one of fail, skip, pause, and pauseAfter a whole number used only by pause', () => {
+  const action = problemAt(
+    policy({ selector: {}, analysis: { inconclusive: { action: 'retry' } } }),
+    'spec.analysis.inconclusive.action',
+  );
+  assert.match(action.fix, /fail, skip, pause/);
+  assert.match(
+    problemAt(
+      policy({ selector: {}, analysis: { inconclusive: { action: 'pause', pauseAfter: 0 } } }),
+      'spec.analysis.inconclusive.pauseAfter',
+    ).message,
+    /at least 1/,
+  );
+  const ignored = validateRolloutPolicy(
+    policy({ selector: {}, analysis: { inconclusive: { action: 'skip', pauseAfter: 2 } } }),
+    tutorialCanary(),
+  );
+  assert.ok(ignored.ok);
+  assert.deepEqual(ignored.policy.inconclusive, { action: 'skip', pauseAfter: 2 });
+  assert.deepEqual(
+    ignored.warnings.map((w) => w.path),
+    ['spec.analysis.inconclusive.pauseAfter'],
+  );
+});
