@@ -104,6 +104,12 @@ export const workerPermissions: Permission[] = [
   // rollout-policies.ts listNamespacedCustomObject, patchNamespacedCustomObjectStatus.
   { group: 'cutover.dev', resource: 'rolloutpolicies', verbs: ['list'] },
   { group: 'cutover.dev', resource: 'rolloutpolicies', subresource: 'status', verbs: ['patch'] },
+  // change-window.ts listClusterCustomObject; freeze-watch.ts informer (list, watch) and
+  // patchClusterCustomObjectStatus.
+  { group: 'cutover.dev', resource: 'rolloutfreezes', verbs: ['list', 'watch'] },
+  { group: 'cutover.dev', resource: 'rolloutfreezes', subresource: 'status', verbs: ['patch'] },
+  // change-window.ts readNamespace (its labels); freeze-watch.ts listNamespace.
+  { group: '', resource: 'namespaces', verbs: ['get', 'list'] },
   // rollout-actions.ts informer (list, watch), getNamespacedCustomObject, the admission probe (a dry-run
   // create), patchNamespacedCustomObjectStatus.
   { group: 'cutover.dev', resource: 'rolloutactions', verbs: ['get', 'list', 'watch', 'create'] },
@@ -159,6 +165,7 @@ export const installedObjects = [
   'ClusterRoleBinding/cutover-worker',
   ...workerReadableCrds.map((name) => `CustomResourceDefinition/${name}`).sort(),
   'CustomResourceDefinition/rolloutactions.cutover.dev',
+  'CustomResourceDefinition/rolloutfreezes.cutover.dev',
   'CustomResourceDefinition/rolloutpolicies.cutover.dev',
   'Deployment/cutover-worker',
   'Namespace/cutover-system',
