@@ -82,6 +82,8 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** False with --no-watcher: run workflows and activities only, start no rollouts. */
   watcher: boolean;
+  /** False with --no-rollout-actions: RolloutActions (cutover approve|promote|…) are left alone. */
+  rolloutActions: boolean;
   tuning: WorkerTuning;
   /**
    * V8's old-space limit in MiB (`--max-old-space-size`). Node cannot change it once running, so the
@@ -134,6 +136,7 @@ Scale (one worker holds about 1,000 rollouts with the defaults):
                                  itself in place (same pid) with --max-old-space-size=n (default Node's)
 
   --no-watcher                                             run the worker only, start no rollouts
+  --no-rollout-actions                                     do not act on RolloutActions (cutover.dev)
   --help                                                   print this text
 `;
 
@@ -163,6 +166,7 @@ const options = {
   'reconcile-concurrency': { type: 'string' },
   'max-heap-mb': { type: 'string' },
   'no-watcher': { type: 'boolean' },
+  'no-rollout-actions': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
@@ -270,6 +274,7 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
     minIntervalMs,
     shutdownGraceMs,
     watcher: flags['no-watcher'] !== true,
+    rolloutActions: flags['no-rollout-actions'] !== true,
     tuning,
     ...(maxHeapMb === undefined ? {} : { maxHeapMb }),
     help: flags.help === true,

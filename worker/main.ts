@@ -22,6 +22,7 @@ import { RevisionWatcher } from './watcher.ts';
 import { resolveRolloutPolicy } from './rollout-policies.ts';
 import { primaryName } from '../canary/naming.ts';
 import { startRolloutRepair } from './rollout-repair.ts';
+import { RolloutActionController, clusterPorts } from './rollout-actions.ts';
 import type { CanaryObject } from './watcher.ts';
 import { workflowCodeOption } from './workflow-bundle.ts';
 
@@ -246,6 +247,22 @@ export async function runWorker(argv: string[]): Promise<number> {
       })
     : undefined;
 
+  // RolloutActions (cutover approve|promote|…, admitted with the identity the API server verified)
+  // become Updates of the running rollouts.
+  const rolloutActions = config.rolloutActions
+    ? new RolloutActionController({
+        kubeconfig,
+        namespace: config.watchNamespace,
+        ports: clusterPorts({
+          kubeconfig,
+          client,
+          address: temporal.address,
+          currentRevision: (input) => activities.currentRevision(input),
+        }),
+        log: log.child({ component: 'rollout-actions' }),
+      })
+    : undefined;
+
   const http = await startHttpServer({
     port: config.http.port,
     address: config.http.address,
@@ -254,7 +271,11 @@ export async function runWorker(argv: string[]): Promise<number> {
       const state = worker.getState();
       return {
         ok: state === 'RUNNING',
-        checks: { worker: state, watcher: watcher ? 'running' : 'disabled' },
+        checks: {
+          worker: state,
+          watcher: watcher ? 'running' : 'disabled',
+          rolloutActions: rolloutActions ? 'running' : 'disabled',
+        },
       };
     },
   });
@@ -281,6 +302,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     });
     void (async () => {
       repair?.stop();
+      await rolloutActions?.stop();
       await watcher?.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
     })();
@@ -292,6 +314,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     const running = worker.run();
     await deploymentsStarted;
     if (!stopping) await watcher?.start();
+    if (!stopping) await rolloutActions?.start();
     // Rollouts that ended without their own result (terminated, timed out) are repaired by whoever
     // watches: every worker sweeps, and a repair is idempotent.
     if (!stopping && watcher) {
@@ -316,6 +339,7 @@ export async function runWorker(argv: string[]): Promise<number> {
   } finally {
     // Again, for a signal that came while the watcher was starting.
     repair?.stop();
+    await rolloutActions?.stop();
     await watcher?.stop();
     await deployments.stop();
     heapMetrics.stop();

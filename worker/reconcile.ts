@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { KubernetesActivities } from '../activities/kubernetes.ts';
 import { rolloutAttemptAnnotation, skipAnalysisRevisionAnnotation } from '../canary/annotations.ts';
 import { primaryName } from '../canary/naming.ts';
+import { rolloutAttemptRevision } from '../canary/promoted-revision.ts';
 import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
 import { isRolloutInProgress, isCanaryPhase } from '../canary/status.ts';
 import { formatProblems, validateCanary } from '../canary/validate.ts';
@@ -111,10 +112,23 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
     taskQueue: deps.taskQueue,
   };
   const initializing = !status.lastPromotedSpec;
+  const annotations = meta.annotations ?? {};
+  const attempt = annotations[rolloutAttemptAnnotation];
+  const workflowId = rolloutWorkflowId(canary.namespace, canary.name, ref.uid, revision, attempt);
+  // `cutover retry` asked for a fresh rollout of the revision whose rollout failed: its attempt token
+  // names that revision (once this process started it, the usual check applies again).
+  const retrying =
+    status.phase === 'Failed' &&
+    rolloutAttemptRevision(attempt) === revision &&
+    deps.lastStarted?.get(`${canary.namespace}/${canary.name}`) !== workflowId;
   // The promoted revision, or one whose rollout already reported (running, or ended): nothing to start.
   // Checked here rather than left to Temporal's duplicate-id rejection, because every scale and status
   // write the rollout itself makes brings the watcher back to this canary.
-  if (!initializing && (revision === status.lastPromotedSpec || revision === status.lastAppliedSpec)) {
+  if (
+    !initializing &&
+    !retrying &&
+    (revision === status.lastPromotedSpec || revision === status.lastAppliedSpec)
+  ) {
     return { kind: 'up-to-date', revision };
   }
   // Only a Canary about to start a workflow is weighed: the watcher sees every status write.
@@ -129,9 +143,6 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
     return { kind: 'initializing', workflowId: handle.workflowId, started, revision };
   }
 
-  const annotations = meta.annotations ?? {};
-  const attempt = annotations[rolloutAttemptAnnotation];
-  const workflowId = rolloutWorkflowId(canary.namespace, canary.name, ref.uid, revision, attempt);
   const policy = deps.policies
     ? await deps.policies({ name: ref.name, namespace: ref.namespace, labels: meta.labels ?? {} }, canary)
     : { kind: 'none' as const };

@@ -39,6 +39,7 @@ test('defaults: local Temporal in plaintext, local Prometheus, loopback metrics,
     minIntervalMs: 10_000,
     shutdownGraceMs: 30_000,
     watcher: true,
+    rolloutActions: true,
     tuning: {
       maxCachedWorkflows: 2000,
       maxConcurrentWorkflowTasks: 40,

@@ -158,3 +158,31 @@ test('a Canary too large to be a rollout input is refused, naming the largest pa
     /over the limit of 256 KiB: spec.analysis.webhooks\[fat\].metadata is 29\d KiB/,
   );
 });
+
+test('a retry: a failed revision whose attempt token names it starts again under that token, once per process', async () => {
+  const failed = (annotations: Record<string, string>): Record<string, unknown> => ({
+    ...canary(annotations),
+    status: { phase: 'Failed', lastPromotedSpec: 'rev1', lastAppliedSpec: 'rev2' },
+  });
+  const lastStarted = new Map<string, string>();
+  const { deps: d, started } = deps({ lastStarted });
+  assert.equal(
+    (await reconcileCanary(failed({}), d)).kind,
+    'up-to-date',
+    'no token: the failed revision stays failed',
+  );
+  assert.equal(
+    (await reconcileCanary(failed({ 'cutover.dev/rollout-attempt': 'rev9.x' }), d)).kind,
+    'up-to-date',
+    'a token of another revision',
+  );
+  const outcome = await reconcileCanary(failed({ 'cutover.dev/rollout-attempt': 'rev2.abc' }), d);
+  assert.equal(outcome.kind, 'rollout');
+  assert.equal(started[0]?.workflowId, 'cutover/test/podinfo/rollout/rev2/abcdef12/rev2.abc');
+  // The same process sees the Canary again (still Failed before the new rollout reports): nothing more.
+  assert.equal(
+    (await reconcileCanary(failed({ 'cutover.dev/rollout-attempt': 'rev2.abc' }), d)).kind,
+    'up-to-date',
+  );
+  assert.equal(started.length, 1);
+});
