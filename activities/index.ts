@@ -3,6 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import { createApexSwitchActivities } from './apex-switch.ts';
+import { createChangeWindowActivities, type ChangeWindowDeps } from './change-window.ts';
 import { createHandoverActivities } from './handover.ts';
 import { createKubernetesActivities } from './kubernetes.ts';
 import type { DeploymentWatch } from './kubernetes.ts';
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   deployments?: DeploymentWatch;
   /** Where Prometheus queries, webhooks and alerts may go. Default: anywhere but link-local and metadata. */
   outboundPolicy?: DestinationPolicy;
+  /** The deploy-window gate's settings (deadlines; where to say that freezes cannot be read). */
+  changeWindows?: ChangeWindowDeps;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -31,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotificationActivities(deps),
     ...createHandoverActivities({ client: deps.temporal }),
     ...createApexSwitchActivities(deps.kubeconfig),
+    ...createChangeWindowActivities(deps.kubeconfig, deps.changeWindows),
     ...createWebhookActivities(deps),
   };
   // The rollout engine's steps call the base activities through `base` at call time, so a wrapper the
