@@ -22,6 +22,7 @@ import { RevisionWatcher } from './watcher.ts';
 import { resolveRolloutPolicy } from './rollout-policies.ts';
 import { primaryName } from '../canary/naming.ts';
 import { startRolloutRepair } from './rollout-repair.ts';
+import { FreezeWatch } from './freeze-watch.ts';
 import { RolloutActionController, clusterPorts } from './rollout-actions.ts';
 import type { CanaryObject } from './watcher.ts';
 import { workflowCodeOption } from './workflow-bundle.ts';
@@ -160,6 +161,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     temporal: client,
     defaultPrometheusUrl: config.prometheusUrl,
     deployments,
+    changeWindows: { onUnreadable: (message) => log.warn(message) },
   });
   const checkMetric = activities.checkMetric;
   activities.checkMetric = async (input: CheckMetricInput) => {
@@ -263,6 +265,16 @@ export async function runWorker(argv: string[]): Promise<number> {
       })
     : undefined;
 
+  // RolloutFreezes: each one's Ready condition, and a signal to the rollouts it may cover when it changes.
+  const freezeWatch = watcher
+    ? new FreezeWatch({
+        kubeconfig,
+        client,
+        namespace: config.watchNamespace,
+        log: log.child({ component: 'freeze-watch' }),
+      })
+    : undefined;
+
   const http = await startHttpServer({
     port: config.http.port,
     address: config.http.address,
@@ -302,6 +314,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     });
     void (async () => {
       repair?.stop();
+      await freezeWatch?.stop();
       await rolloutActions?.stop();
       await watcher?.stop();
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -314,6 +327,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     const running = worker.run();
     await deploymentsStarted;
     if (!stopping) await watcher?.start();
+    if (!stopping) await freezeWatch?.start();
     if (!stopping) await rolloutActions?.start();
     // Rollouts that ended without their own result (terminated, timed out) are repaired by whoever
     // watches: every worker sweeps, and a repair is idempotent.
@@ -339,6 +353,7 @@ export async function runWorker(argv: string[]): Promise<number> {
   } finally {
     // Again, for a signal that came while the watcher was starting.
     repair?.stop();
+    await freezeWatch?.stop();
     await rolloutActions?.stop();
     await watcher?.stop();
     await deployments.stop();
