@@ -240,6 +240,72 @@ test('two policies selecting one Canary stop its rollout and both are told; a br
   for (const name of ['by-app', 'broken-selector']) await deletePolicy(ns, name);
 });
 
+test('approvals, windows and the inconclusive action are served with their defaults, refused by the schema where it can, and resolved', async () => {
+  const ns = namespace.name;
+  const { config } = kube();
+  const created = (await createPolicy(ns, 'change-control', {
+    selector: { matchLabels: { app: 'governed' } },
+    approvals: { required: 2, from: { users: ['alice', 'bob', 'carol'] }, validFor: '24h' },
+    windows: { allow: [{ name: 'office-hours', schedule: '0 9 * * 1-5', duration: '8h' }] },
+    analysis: { inconclusive: { action: 'pause' } },
+  })) as StoredPolicy & { spec: Record<string, Record<string, unknown>> };
+  assert.equal(created.spec.approvals?.requireVerified, true, 'defaulted by the API server');
+  assert.equal(created.spec.windows?.timeZone, 'UTC');
+  assert.deepEqual(created.spec.analysis?.inconclusive, { action: 'pause' });
+  for (const [name, spec] of [
+    ['zero-approvers', { approvals: { required: 0 } }],
+    ['bad-action', { analysis: { inconclusive: { action: 'retry' } } }],
+    ['bad-duration', { windows: { allow: [{ schedule: '0 9 * * *', duration: '1d' }] } }],
+    ['no-schedule', { windows: { deny: [{ duration: '1h' }] } }],
+  ] as const) {
+    await assert.rejects(
+      createPolicy(ns, name, { selector: {}, ...spec }),
+      (error: unknown) => error instanceof k8s.ApiException && error.code === 422,
+      name,
+    );
+  }
+  const governed = canaryFor(ns, 'governed', { app: 'governed' });
+  const resolution = await resolveRolloutPolicy(config, governed.ref, governed.valid, {
+    minInterval: '100ms',
+  });
+  assert.ok(resolution.kind === 'policy', JSON.stringify(resolution));
+  assert.deepEqual(resolution.policy.approvals, {
+    required: 2,
+    users: ['alice', 'bob', 'carol'],
+    groups: [],
+    validForMs: 86_400_000,
+    requireVerified: true,
+  });
+  assert.deepEqual(resolution.policy.windows, {
+    timeZone: 'UTC',
+    allow: [{ name: 'office-hours', schedule: '0 9 * * 1-5', durationMs: 8 * 3_600_000 }],
+    deny: [],
+  });
+  assert.deepEqual(resolution.policy.inconclusive, { action: 'pause', pauseAfter: 3 });
+
+  // What the schema cannot check (the time zone, the schedule) is said on the policy.
+  const custom = config.makeApiClient(k8s.CustomObjectsApi);
+  await custom.patchNamespacedCustomObject(
+    {
+      ...policyPath(ns),
+      name: 'change-control',
+      body: {
+        spec: { windows: { timeZone: 'Europe/Berln', allow: [{ schedule: '0 9 * *', duration: '8h' }] } },
+      },
+    },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+  const refused = await resolveRolloutPolicy(config, governed.ref, governed.valid, { minInterval: '100ms' });
+  assert.equal(refused.kind, 'invalid');
+  const message = refused.kind === 'invalid' ? refused.message : '';
+  assert.match(message, /spec.windows.timeZone is "Europe\/Berln"/);
+  assert.match(message, /spec.windows.allow\[0\].schedule cannot be read: "0 9 \* \*" has 4 fields/);
+  const condition = ready(await readPolicy(ns, 'change-control'));
+  assert.equal(condition?.status, 'False');
+  assert.equal(condition?.message, message);
+  await deletePolicy(ns, 'change-control');
+});
+
 test('an API server that never answers fails the resolution at its deadline', async () => {
   const sockets: Socket[] = [];
   const silent = createServer((socket) => void sockets.push(socket));
