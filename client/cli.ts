@@ -7,13 +7,17 @@ import { Client, Connection } from '@temporalio/client';
 import { stackEndpoints } from '../stack/endpoints.ts';
 import { temporalFailure } from './canary-lookup.ts';
 import { abortCommand } from './commands/abort.ts';
+import { approveCommand } from './commands/approve.ts';
 import { parseCommand, splitCommand } from './commands/arguments.ts';
 import type { GlobalOptions } from './commands/arguments.ts';
 import { CliError, ExitCode, kubernetesUnreachable } from './commands/context.ts';
 import type { Command, CommandContext, Output } from './commands/context.ts';
 import { historyCommand } from './commands/history.ts';
 import { listCommand } from './commands/list.ts';
+import { pauseCommand } from './commands/pause.ts';
 import { promoteCommand } from './commands/promote.ts';
+import { resumeCommand } from './commands/resume.ts';
+import { retryCommand } from './commands/retry.ts';
 import { rollbackCommand } from './commands/rollback.ts';
 import { statusCommand } from './commands/status.ts';
 import { undoCommand } from './commands/undo.ts';
@@ -25,6 +29,10 @@ export const commands: readonly Command[] = [
   watchCommand,
   promoteCommand,
   abortCommand,
+  approveCommand,
+  pauseCommand,
+  resumeCommand,
+  retryCommand,
   rollbackCommand,
   undoCommand,
   historyCommand,
@@ -39,7 +47,8 @@ const globalHelp = `Global flags:
   -h, --help               this help
 
 Exit codes: 0 ok; 1 watch: the rollout was not promoted; 2 canary not found; 3 no running rollout;
-4 Temporal unreachable; 5 Kubernetes unreachable; 6 rollout not found; 64 usage.
+4 Temporal unreachable; 5 Kubernetes unreachable; 6 rollout not found; 7 refused (admission, RBAC or
+the rollout); 8 no worker answered in time; 64 usage.
 `;
 
 function mainHelp(): string {

@@ -302,9 +302,10 @@ try {
       'rollout 2: analysis passed; the apex now sends production traffic to the tested green pods; blue stays warm',
     );
     await cli(['status', `${namespace}/podinfo`]);
-    step(`rollout 2: cutover rollback ${namespace}/podinfo --reason "demo: instant rollback"`);
+    // --direct: the demo installs no admission policy for RolloutActions, so it signals Temporal.
+    step(`rollout 2: cutover rollback ${namespace}/podinfo --reason "demo: instant rollback" --direct`);
     const asked = Date.now();
-    await cli(['rollback', `${namespace}/podinfo`, '--reason', 'demo: instant rollback']);
+    await cli(['rollback', `${namespace}/podinfo`, '--reason', 'demo: instant rollback', '--direct']);
     await waitFor('blue to serve again', async () => (await apexAnswer()) === blue, 30_000);
     step(
       `rollout 2: blue answers again ${Date.now() - asked} ms after the rollback ("${await apexAnswer()}")`,

@@ -27,6 +27,7 @@ import {
 import { formatProblems } from '../canary/problems.ts';
 import { listRuns } from '../client/canary-lookup.ts';
 import { requestDeadline } from '../client/kubernetes-deadline.ts';
+import { apiErrorMessage } from '../client/rollout-actions.ts';
 import { rolloutWorkflowId } from '../client/workflow-ids.ts';
 import {
   abortUpdate,
@@ -210,23 +211,6 @@ export interface PortOptions {
   admissionCacheMs?: number;
 }
 
-function apiMessage(error: unknown): string {
-  if (error instanceof k8s.ApiException) {
-    const body = error.body as { message?: unknown } | string | undefined;
-    if (typeof body === 'object' && typeof body?.message === 'string') return body.message;
-    if (typeof body === 'string') {
-      try {
-        const parsed = JSON.parse(body) as { message?: unknown };
-        if (typeof parsed.message === 'string') return parsed.message;
-      } catch {
-        // not JSON
-      }
-      return body;
-    }
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
 const probeUser = 'system:cutover:admission-probe';
 
 /**
@@ -266,7 +250,7 @@ export async function probeAdmission(
     );
   } catch (error) {
     if (!(error instanceof k8s.ApiException)) throw error;
-    const message = apiMessage(error);
+    const message = apiErrorMessage(error);
     if (message.includes(`ValidatingAdmissionPolicy '${rolloutActionPolicyName}'`)) return { enforced: true };
     if (error.code === 403) {
       return {

@@ -6,6 +6,7 @@
 // Every index here is keyed by what exists in the cluster and forgets an entry when its object is
 // deleted, so the watcher's memory follows the number of Canaries, never the number of rollouts.
 import * as k8s from '@kubernetes/client-node';
+import { rolloutAttemptAnnotation } from '../canary/annotations.ts';
 import type { PodSpecConfigRefs } from '../canary/revision.ts';
 import { referencedConfigs } from '../canary/revision.ts';
 import { DeploymentCache } from './deployment-cache.ts';
@@ -297,7 +298,11 @@ export class RevisionWatcher {
     // Status writes (ours) do not bump the generation; a spec change or a first sight does.
     const specChanged = previous?.metadata?.generation !== canary.metadata?.generation;
     const uidChanged = previous?.metadata?.uid !== canary.metadata?.uid;
-    if (!previous || specChanged || uidChanged) this.reconcile(canaryKey);
+    // A retry asks with an annotation, which does not bump the generation either.
+    const attemptChanged =
+      previous?.metadata?.annotations?.[rolloutAttemptAnnotation] !==
+      canary.metadata?.annotations?.[rolloutAttemptAnnotation];
+    if (!previous || specChanged || uidChanged || attemptChanged) this.reconcile(canaryKey);
   }
 
   private onCanaryDeleted(canary: CanaryObject): void {

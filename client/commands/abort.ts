@@ -2,13 +2,13 @@
 // it goes into the history, the Canary's events and the alerts.
 import { CliError, ExitCode } from './context.ts';
 import type { Command } from './context.ts';
-import { steer, steeringOptions } from './steering.ts';
+import { steer, steeringHelp, steeringOptions } from './steering.ts';
 
 export const abortCommand: Command<typeof steeringOptions> = {
   name: 'abort',
-  usage: 'cutover abort NAMESPACE/NAME --reason TEXT [--as NAME]',
+  usage: 'cutover abort NAMESPACE/NAME --reason TEXT [--wait DURATION | --direct [--as NAME]]',
   summary: 'roll the running rollout back now',
-  details: '--as NAME   who is aborting (default $CUTOVER_USER, else $USER@host)',
+  details: steeringHelp('abort'),
   options: steeringOptions,
   async run(ctx, parsed) {
     const reason = parsed.values.reason?.trim();

@@ -16,6 +16,10 @@ export const ExitCode = {
   kubernetesUnreachable: 5,
   /** The rollout, run or workflow asked for does not exist. */
   rolloutNotFound: 6,
+  /** A steering action was refused: by the admission policy, RBAC, or the rollout itself. */
+  refused: 7,
+  /** A RolloutAction was created, but no worker settled it in time (`--wait`). */
+  noAnswer: 8,
   usage: 64,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

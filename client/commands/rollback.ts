@@ -3,15 +3,14 @@
 // patch and fails with the reason. Who and why go into the history, the status and the Canary's events.
 import { CliError, ExitCode } from './context.ts';
 import type { Command } from './context.ts';
-import { steer, steeringOptions } from './steering.ts';
+import { steer, steeringHelp, steeringOptions } from './steering.ts';
 
 export const rollbackCommand: Command<typeof steeringOptions> = {
   name: 'rollback',
-  usage: 'cutover rollback NAMESPACE/NAME --reason TEXT [--as NAME]',
+  usage: 'cutover rollback NAMESPACE/NAME --reason TEXT [--wait DURATION | --direct [--as NAME]]',
   summary: 'switch mode: send production traffic back to blue now, during the keep-warm window',
   details: [
-    '--reason TEXT   why (required): kept in the history, the status and the events',
-    '--as NAME       who is rolling back (default $CUTOVER_USER, else $USER@host)',
+    steeringHelp('rollback'),
     '',
     'Only a rollout under a RolloutPolicy with strategy: switch has a keep-warm window. Before the',
     'switch, use cutover abort; after the window ended (the rollout is over), use cutover undo.',

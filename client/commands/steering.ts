@@ -1,6 +1,8 @@
-// What `promote`, `abort` and `rollback` share: find the canary's running rollout and signal it with who is
-// asking and why. The identity is also the client identity, so the signal event in the history
-// names the caller too.
+// What `promote`, `abort` and `rollback` share. By default the verified way: a RolloutAction created
+// as the caller the Kubernetes API server authenticated (./rollout-action.ts). With --direct (or
+// --as), the older way: find the canary's running rollout and signal it in Temporal with who is asking
+// and why, as typed; the identity is also the client identity, so the signal event in the history
+// names the caller too. Rollouts record that path's identity as unverified.
 import { hostname, userInfo } from 'node:os';
 import { Client } from '@temporalio/client';
 import { abortRollout, promoteRollout, rollbackRollout } from '../rollouts.ts';
@@ -8,14 +10,28 @@ import { getCanary, noRunningRollout, runningRollout, temporalFailure } from '..
 import { temporalUiLink } from '../format.ts';
 import { canaryNamespaceOption, callerIdentity, parseCanaryRef } from './arguments.ts';
 import type { ParsedCommand } from './arguments.ts';
-import { print } from './context.ts';
+import { CliError, ExitCode, print } from './context.ts';
+import { actionHelp, parseWait, requestAction } from './rollout-action.ts';
 import type { CommandContext } from './context.ts';
 
 export const steeringOptions = {
   ...canaryNamespaceOption,
   as: { type: 'string' },
   reason: { type: 'string' },
+  direct: { type: 'boolean' },
+  wait: { type: 'string' },
 } as const;
+
+/** Help lines of the two paths, for promote, abort and rollback. */
+export function steeringHelp(action: SteeringAction): string {
+  return [
+    actionHelp(action),
+    '',
+    '--direct          signal the rollout in Temporal instead (needs access to the Temporal namespace;',
+    '                  the name is whatever --as says, recorded unverified)',
+    '--as NAME         with --direct (implies it): who is asking (default $CUTOVER_USER, else $USER@host)',
+  ].join('\n');
+}
 
 /** Each steering action: the signal that carries it, and how the confirmation names it. */
 const steeringActions = {
@@ -32,6 +48,18 @@ export async function steer(
   reason: string,
 ): Promise<number> {
   const ref = parseCanaryRef(positionals, values['canary-namespace']);
+  // A typed name can only travel the direct path: a RolloutAction carries the authenticated one.
+  if (values.direct !== true && values.as === undefined) {
+    if (!reason) {
+      throw new CliError(
+        ExitCode.usage,
+        `${action} needs --reason TEXT: it is kept in the history and the events (or --direct to signal Temporal)`,
+      );
+    }
+    return requestAction(ctx, { ref, action, reason, waitMs: parseWait(values.wait) });
+  }
+  if (values.wait !== undefined)
+    throw new CliError(ExitCode.usage, '--wait applies to RolloutActions, not --direct');
   const by = callerIdentity(values.as, process.env, { user: userInfo().username, host: hostname() });
   const base = await ctx.temporal();
   const [, run] = await Promise.all([

@@ -197,7 +197,7 @@ test('undo puts the kept template on the target exactly and asks for a fresh rol
   assert.match(notKept.stderr, /revision 9 of .* is not kept; kept: 2 \(rev-b, promoted now\), 1 \(rev-a\)/);
 
   // No rollout runs: rollback refuses and points at undo.
-  const idle = await cutover('rollback', canaryRef, '--reason', 'latency');
+  const idle = await cutover('rollback', canaryRef, '--reason', 'latency', '--direct');
   assert.equal(idle.code, 3);
   assert.match(idle.stderr, /no rollout of .* is running.*nothing to flip back.*cutover undo/);
 

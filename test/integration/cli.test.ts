@@ -241,11 +241,11 @@ test('promote and abort with no running rollout exit 3; abort without --reason i
     return view.running ? undefined : true;
   });
   assertCleanError(
-    await cli('promote', canary),
+    await cli('promote', canary, '--direct'),
     3,
     `no rollout of ${canary} is running: cutover history ${canary} lists past ones`,
   );
-  assertCleanError(await cli('abort', canary, '--reason', 'x'), 3, /no rollout of .* is running/);
+  assertCleanError(await cli('abort', canary, '--reason', 'x', '--direct'), 3, /no rollout of .* is running/);
   assertCleanError(await cli('abort', canary), 64, /abort needs --reason TEXT/);
 });
 
@@ -272,7 +272,9 @@ test('abort ($CUTOVER_USER as identity) rolls back the next rollout; watch exits
   );
   const watch = spawnCli(['watch', canary, '--output', 'json']);
   await until('a first status line from watch', async () => (watch.lines.length > 0 ? true : undefined));
-  const abort = spawnCli(['abort', canary, '--reason', 'error budget burning'], { CUTOVER_USER: 'bob' });
+  const abort = spawnCli(['abort', canary, '--reason', 'error budget burning', '--direct'], {
+    CUTOVER_USER: 'bob',
+  });
   assert.equal((await abort.done).code, 0);
   const watched = await watch.done;
   assert.equal(watched.code, 1, watched.stderr);
@@ -343,7 +345,7 @@ test('clear errors: a canary that does not exist, an unreachable Temporal, a bad
     `canary ${scenario.namespace}/nope not found: kubectl get canaries -n ${scenario.namespace}`,
   );
   assertCleanError(
-    await cli('promote', 'test/podinfo', '--reason', 'x'),
+    await cli('promote', 'test/podinfo', '--reason', 'x', '--direct'),
     2,
     'canary test/podinfo not found: kubectl get canaries -n test',
   );
