@@ -27,7 +27,7 @@ export interface EvaluateOptions {
 
 export const defaultHorizonMs = 400 * 24 * 3600_000;
 /** Steps of the search: each jumps past one freeze, deny occurrence or gap between allow occurrences. */
-const maxSteps = 20_000;
+const maxSteps = 5_000;
 
 interface Closure {
   kind: 'freeze' | 'deny' | 'outside-allow';
@@ -152,8 +152,11 @@ export function evaluateChangeWindows(
       last.kind === 'freeze'
         ? `opens when RolloutFreeze ${last.name} is deleted or given an end`
         : `does not open again (${last.kind === 'outside-allow' ? `deploy window ${last.name} has no further opening` : `deny window ${last.name} has no end`})`;
-  } else {
+  } else if (t > nowMs + horizonMs) {
     when = `does not open within the next ${Math.round(horizonMs / (24 * 3600_000))} days; change the windows or the freezes`;
+  } else {
+    // The search took its every step (windows a minute apart) before the horizon.
+    when = `does not open before ${formatInstant(t, timeZone)}; change the windows or the freezes`;
   }
   return {
     open: false,

@@ -151,39 +151,94 @@ function parseRrule(text: string, timeZone: string): ScheduleParse {
       }
     }
   }
-  let expanded: InstanceType<typeof rrule.RRule>;
+  let origOptions: RRuleObject['origOptions'];
   try {
-    expanded = rrule.rrulestr(`RRULE:${rule}`, { dtstart: new Date(dtstartMs) }) as InstanceType<
-      typeof rrule.RRule
-    >;
+    const expanded = rrule.rrulestr(`RRULE:${rule}`, { dtstart: new Date(dtstartMs) }) as RRuleObject;
     // Expands once, so that a rule rrule cannot expand (BYDAY=XX) is refused now, not at a gate.
     expanded.after(new Date(dtstartMs), true);
+    origOptions = expanded.origOptions;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { ok: false, reason: `"${text}" is not an RRULE rrule can read (${reason})` };
   }
   const offsets = zoneOffsets(timeZone);
+  const period = fixedPeriodMs[freq as (typeof frequencies)[number]];
+  const step = period === undefined ? undefined : period * Number(parts.get('INTERVAL') ?? '1');
+  const counted = parts.has('COUNT');
+  /**
+   * The rule from a start near `wallMs`: rrule expands from its DTSTART on, so a start in 2000 would
+   * walk every minute since then. A start moved by whole periods (of a fixed length: minutes to
+   * weeks, in floating time) keeps every occurrence after it; COUNT counts from the real start.
+   */
+  const ruleNear = (wallMs: number): RRuleObject => {
+    let start = dtstartMs;
+    if (step !== undefined && !counted && wallMs - step > dtstartMs) {
+      start = dtstartMs + Math.floor((wallMs - step - dtstartMs) / step) * step;
+    }
+    return new rrule.RRule({ ...origOptions, dtstart: new Date(start) }) as RRuleObject;
+  };
+  // Occurrences as instants, sorted, from one expansion: every occurrence after `from` up to
+  // `safeUntil` is there. A gate's search moves forward, asking at t - duration and at t, so the
+  // last two expansions are kept and answer most questions.
+  interface Expansion {
+    from: number;
+    instants: number[];
+    safeUntil: number;
+  }
+  let recent: Expansion[] = [];
+  const batch = 512;
+  const margin = 3 * 3600_000; // more than any DST change: floating and instant order differ by less
+  const answer = (expansion: Expansion, afterMs: number): number | undefined | 'unknown' => {
+    if (afterMs < expansion.from) return 'unknown';
+    const found = expansion.instants.find((i) => i > afterMs);
+    if (found !== undefined && found <= expansion.safeUntil) return found;
+    return expansion.safeUntil === Infinity ? undefined : 'unknown';
+  };
   return {
     ok: true,
     schedule: {
       text,
       kind: 'rrule',
       next(afterMs) {
-        // The wall time of `afterMs`, less a margin for a DST change in between; then the first
-        // occurrence whose instant is past `afterMs`.
-        let cursor = new Date(afterMs + offsets.offsetMs(afterMs) - 3 * 3600_000);
-        for (let i = 0; i < 64; i++) {
-          const floating = expanded.after(cursor, false);
-          if (floating === null) return undefined;
-          const instant = offsets.wallToInstant(floating.getTime());
-          if (instant > afterMs) return instant;
-          cursor = floating;
+        for (const expansion of recent) {
+          const known = answer(expansion, afterMs);
+          if (known !== 'unknown') return known;
         }
-        return undefined;
+        const fromWall = afterMs + offsets.offsetMs(afterMs) - margin;
+        const floating = ruleNear(fromWall).between(
+          new Date(fromWall),
+          new Date(8.64e15),
+          true,
+          (_d, count) => count < batch,
+        );
+        const instants = floating.map((d) => offsets.wallToInstant(d.getTime())).sort((a, b) => a - b);
+        const last = floating.at(-1);
+        const expansion: Expansion = {
+          from: afterMs,
+          instants,
+          // Fewer than asked: the rule has ended, and every later occurrence is here.
+          safeUntil:
+            floating.length < batch || last === undefined
+              ? Infinity
+              : offsets.wallToInstant(last.getTime()) - margin,
+        };
+        recent = [expansion, ...recent.slice(0, 1)];
+        const known = answer(expansion, afterMs);
+        return known === 'unknown' ? instants.find((i) => i > afterMs) : known;
       },
     },
   };
 }
+
+type RRuleObject = InstanceType<typeof rrule.RRule>;
+
+/** The frequencies whose periods have one length in floating time (no DST there), in ms. */
+const fixedPeriodMs: Partial<Record<(typeof frequencies)[number], number>> = {
+  MINUTELY: 60_000,
+  HOURLY: 3_600_000,
+  DAILY: 86_400_000,
+  WEEKLY: 604_800_000,
+};
 
 /** Offsets of one time zone, from Intl (the runtime's tz database). */
 export function zoneOffsets(timeZone: string): {

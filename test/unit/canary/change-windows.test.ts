@@ -280,3 +280,20 @@ test('instants are shown in the zone with UTC beside them, with the UTC date whe
     'Wed 2026-07-01 17:30 Asia/Kolkata (12:00 UTC)',
   );
 });
+
+test('windows a minute apart that never open: the search stops after its steps and says how far it looked', () => {
+  for (const schedule of ['* * * * *', 'FREQ=MINUTELY']) {
+    const windows: ChangeWindows = {
+      timeZone: 'UTC',
+      allow: [],
+      deny: [{ name: 'always', schedule, durationMs: 60_000 }],
+    };
+    const verdict = closed(evaluateChangeWindows(windows, [], at('2026-12-05T12:00:00Z')));
+    assert.equal(verdict.opensAt, undefined);
+    assert.match(
+      verdict.message,
+      /: does not open before \w{3} 2026-12-0\d \d\d:\d\d UTC; change the windows or the freezes$/,
+      schedule,
+    );
+  }
+});
