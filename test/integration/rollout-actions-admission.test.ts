@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
+import { runningRollout } from '../../client/canary-lookup.ts';
 import { waitFor } from '../../stack/processes.ts';
 import {
   rolloutActionGroup,
@@ -12,10 +14,11 @@ import {
   rolloutActionVersion,
 } from '../../canary/rollout-action.ts';
 import type { SteeringActionName } from '../../workflows/steering-messages.ts';
+import type { rolloutWorkflow } from '../../workflows/rollout.ts';
 import { createRolloutAction, selfIdentity, type CreateResult } from '../../client/rollout-actions.ts';
 import { canaryEvents, canaryObject, readCanaryStatus } from '../support/canaries.ts';
 import { runCutover, type CliRun } from '../support/cli-process.ts';
-import { kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
+import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
 import { bindRole, clusterUsers, type ClusterUsers } from '../support/cluster-users.ts';
 import { ensureRolloutActionAdmission } from '../support/rollout-action-admission.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -281,6 +284,19 @@ async function rolloutActionStatus(namespace: string, name: string): Promise<Rec
   return object.status ?? {};
 }
 
+async function rolloutActionUid(namespace: string, name: string): Promise<string> {
+  const object = (await kube()
+    .config.makeApiClient(k8s.CustomObjectsApi)
+    .getNamespacedCustomObject({ ...plural, namespace, name })) as { metadata: { uid: string } };
+  return object.metadata.uid;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  let value: T | undefined;
+  await waitFor(what, async () => (value = await probe()) !== undefined, timeoutMs);
+  return value as T;
+}
+
 /** The RolloutAction a CLI run created, from its JSON output. */
 function createdName(run: Run): string {
   const data = JSON.parse(run.stdout) as { rolloutAction: string };
@@ -290,8 +306,14 @@ function createdName(run: Run): string {
 describe('the worker turns admitted RolloutActions into steering', () => {
   let worker: WorkerProcess;
   let hooks: WebhookReceiver;
+  let connection: Connection;
+  let temporal: Client;
+  /** The revision of the last rollout a test finished with. */
+  let lastRevision = '';
 
   before(async () => {
+    connection = await Connection.connect({ address: endpoints.temporalAddress });
+    temporal = new Client({ connection, namespace: endpoints.temporalNamespace });
     hooks = await startWebhookReceiver();
     worker = await startWorkerProcess({ namespace: ns.name, taskQueue: `ract-${ns.name}` });
     const { apps, config } = kube();
@@ -317,6 +339,7 @@ describe('the worker turns admitted RolloutActions into steering', () => {
   after(async () => {
     if (worker) await worker.stop();
     await hooks?.close();
+    await connection?.close();
   });
 
   test('refused with the reason when the Canary has no running rollout; a Warning event says so', async (t) => {
@@ -409,6 +432,111 @@ describe('the worker turns admitted RolloutActions into steering', () => {
       const again = await cutoverAs('bob', 'retry', `${ns.name}/podinfo`, '--reason', 'once more');
       assert.equal(again.code, 7, again.stderr);
       assert.match(again.stderr, /ended Succeeded, not rolled back or failed: nothing to retry/);
+      lastRevision = String(failed.lastAppliedSpec);
+    } catch (error) {
+      t.diagnostic(worker.logs().slice(-4000));
+      throw error;
+    }
+  });
+  test('an admitted promote is an Update of the running rollout, as bob verified, applied once', async (t) => {
+    try {
+      hooks.respond('/smoke', { status: 200, body: 'ok' });
+      // An analysis that would take minutes: only a promote ends it early.
+      await kube()
+        .config.makeApiClient(k8s.CustomObjectsApi)
+        .patchNamespacedCustomObject(
+          {
+            group: 'flagger.app',
+            version: 'v1beta1',
+            namespace: ns.name,
+            plural: 'canaries',
+            name: 'podinfo',
+            body: { spec: { analysis: { iterations: 1000 } } },
+          },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        );
+      await setMessage(ns.name, 'v3');
+      const run = await until('a running rollout of v3', async () => {
+        const found = await runningRollout(temporal, endpoints.temporalAddress, {
+          namespace: ns.name,
+          name: 'podinfo',
+        });
+        return found?.revision !== undefined && found.revision !== lastRevision ? found : undefined;
+      });
+      const promote = await cutoverAs(
+        'bob',
+        'promote',
+        `${ns.name}/podinfo`,
+        '--reason',
+        'hotfix verified by QA',
+        '-o',
+        'json',
+      );
+      assert.equal(promote.code, 0, promote.stderr);
+      const name = createdName(promote);
+      const status = await rolloutActionStatus(ns.name, name);
+      assert.equal(status.phase, 'Applied');
+      assert.equal(status.workflowId, run.workflowId);
+      assert.ok(String(status.message).length > 0);
+      const result = await temporal.workflow.getHandle<typeof rolloutWorkflow>(run.workflowId).result();
+      assert.equal(result.outcome, 'promoted');
+      const uid = await rolloutActionUid(ns.name, name);
+      assert.deepEqual(
+        result.manualActions.map((a) => [a.action, a.by, a.reason, a.actor?.verified, a.actor?.via]),
+        [['promote', 'bob', 'hotfix verified by QA', true, `${ns.name}/${name}`]],
+      );
+      // The RolloutAction's uid is the Update's id: one accepted Update in the history.
+      const history = await temporal.workflow.getHandle(run.workflowId).fetchHistory();
+      const accepted = (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+      assert.deepEqual(
+        accepted.map(
+          (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.updateId,
+        ),
+        [uid],
+      );
+      assert.deepEqual(
+        (await rolloutActionEvents(ns.name, name)).map((e) => [e.type, e.reason]),
+        [['Normal', 'Applied']],
+      );
+      lastRevision = run.revision ?? '';
+    } catch (error) {
+      t.diagnostic(worker.logs().slice(-4000));
+      throw error;
+    }
+  });
+
+  test('an admitted abort rolls the running rollout back, with bob and the reason', async (t) => {
+    try {
+      await setMessage(ns.name, 'v4');
+      const run = await until('a running rollout of v4', async () => {
+        const found = await runningRollout(temporal, endpoints.temporalAddress, {
+          namespace: ns.name,
+          name: 'podinfo',
+        });
+        return found?.revision !== undefined && found.revision !== lastRevision ? found : undefined;
+      });
+      // The rollout's validator refuses what does not apply now; its reason is the refusal.
+      const resume = await cutoverAs('bob', 'resume', `${ns.name}/podinfo`, '--reason', 'carry on');
+      assert.equal(resume.code, 7, resume.stderr);
+      assert.match(
+        resume.stderr,
+        new RegExp(`refused \\(RolloutAction \\S+\\): ${run.workflowId} refused resume: .+`),
+      );
+      const abort = await cutoverAs('bob', 'abort', `${ns.name}/podinfo`, '--reason', 'error budget burning');
+      assert.equal(abort.code, 0, abort.stderr);
+      assert.match(abort.stdout, /^abort of \S+\/podinfo applied, as bob/);
+      const result = await temporal.workflow.getHandle<typeof rolloutWorkflow>(run.workflowId).result();
+      assert.equal(result.outcome, 'rolled-back');
+      assert.deepEqual(
+        result.manualActions.map((a) => [a.action, a.by, a.actor?.verified]),
+        [['abort', 'bob', true]],
+      );
+      await waitForPhase(ns.name, ['Failed']);
+      const primary = await kube().apps.readNamespacedDeployment({
+        name: 'podinfo-primary',
+        namespace: ns.name,
+      });
+      assert.ok(primary.spec?.template.spec?.containers[0]?.command?.includes('--ui-message=v3'));
     } catch (error) {
       t.diagnostic(worker.logs().slice(-4000));
       throw error;
