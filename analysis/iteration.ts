@@ -14,7 +14,14 @@ export interface AnalysisState {
 }
 
 /** One iteration: every check passed, or the first that failed (later checks are not run). */
-export type IterationOutcome = { passed: true } | { passed: false; check: string; message: string };
+export type IterationOutcome =
+  | { passed: true }
+  /**
+   * `inconclusive`: set only under a RolloutPolicy whose `analysis.inconclusive` is `skip` or `pause`,
+   * when no check failed but one had no data or its query failed (`message` says why). Code that does
+   * not know the field treats it as a failed check, which is Flagger's behaviour.
+   */
+  | { passed: false; check: string; message: string; inconclusive?: true };
 
 /**
  * - `advance`: a good iteration, more to go.

@@ -55,6 +55,11 @@ export interface MetricCheckVerdict {
   valueUnit?: 'ms';
   /** Set when the query returned no values: the policy that decided the verdict. */
   noDataPolicy?: NoDataPolicy;
+  /**
+   * Set when the check was inconclusive (no values, or the query failed): why, in a few words. A
+   * RolloutPolicy's `analysis.inconclusive` decides what that means; without one it is a failure.
+   */
+  inconclusive?: string;
   /** A Flagger-worded event: "Halt podinfo.test advancement success rate 95.00% < 99%". */
   message: string;
 }
@@ -64,7 +69,8 @@ export function evaluateMetricCheck(input: MetricCheckInput): MetricCheckVerdict
   const source = input.source ?? (isBuiltinMetric(name) ? 'builtin' : 'template');
 
   if (result.kind === 'error') {
-    return { passed: false, message: queryFailedMessage(source, name, result.message) };
+    const message = queryFailedMessage(source, name, result.message);
+    return { passed: false, message, inconclusive: message };
   }
   if (result.kind === 'no-data' || !Number.isFinite(result.value)) {
     const reason = result.kind === 'no-data' ? result.reason : 'no values found';
@@ -160,14 +166,25 @@ function noDataVerdict(input: MetricCheckInput, source: MetricSource, reason: st
   const policyText = `(no-data policy: ${policy})`;
   switch (policy) {
     case 'fail':
-      return { passed: false, noDataPolicy: policy, message: `Halt advancement ${what} ${policyText}` };
+      return {
+        passed: false,
+        noDataPolicy: policy,
+        inconclusive: what,
+        message: `Halt advancement ${what} ${policyText}`,
+      };
     case 'pass':
-      return { passed: true, noDataPolicy: policy, message: `Counted as passed: ${what} ${policyText}` };
+      return {
+        passed: true,
+        noDataPolicy: policy,
+        inconclusive: what,
+        message: `Counted as passed: ${what} ${policyText}`,
+      };
     case 'skip':
       return {
         passed: true,
         skipped: true,
         noDataPolicy: policy,
+        inconclusive: what,
         message: `Check skipped: ${what} ${policyText}`,
       };
   }

@@ -121,7 +121,11 @@ export interface ApprovalTally {
 }
 
 /** Counts the approvals that still count at `nowMs`: eligible, verified if required, distinct, not expired. */
-export function tallyApprovals(rule: ApprovalRule, approvals: readonly Approval[], nowMs: number): ApprovalTally {
+export function tallyApprovals(
+  rule: ApprovalRule,
+  approvals: readonly Approval[],
+  nowMs: number,
+): ApprovalTally {
   const approvedBy: string[] = [];
   for (const approval of approvals) {
     if (!mayApprove(rule, approval.actor)) continue;
@@ -133,7 +137,12 @@ export function tallyApprovals(rule: ApprovalRule, approvals: readonly Approval[
     ...rule.users.filter((u) => !approvedBy.includes(u)),
     ...rule.groups.map((g) => `group:${g}`),
   ];
-  return { required: rule.required, approvedBy, mayStillApprove, satisfied: approvedBy.length >= rule.required };
+  return {
+    required: rule.required,
+    approvedBy,
+    mayStillApprove,
+    satisfied: approvedBy.length >= rule.required,
+  };
 }
 
 /** Why `actor` may not approve now, or undefined when the approval counts. */

@@ -1,6 +1,7 @@
 // The activities as the workflows see them: proxies with timeouts and retry policies chosen per
 // kind of side effect. Types only come from activities/; nothing with I/O is imported here.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { ChangeWindowInput, ChangeWindowVerdict } from '../canary/change-control.ts';
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import type { CutoverActivities } from '../activities/index.ts';
 
@@ -118,4 +119,17 @@ export const { switchApex } = proxyLocalActivities<CutoverActivities>({
   localRetryThreshold: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
   summary: 'switch the apex Service',
+});
+
+/** The activity a change-control gate asks (activities/change-window.ts): deploy windows and freezes. */
+interface ChangeWindowActivities {
+  checkChangeWindow(input: ChangeWindowInput): Promise<ChangeWindowVerdict>;
+}
+
+/** Deploy windows and freezes, asked at a gate: one bounded read, a local activity retried until it answers. */
+export const { checkChangeWindow } = proxyLocalActivities<ChangeWindowActivities>({
+  startToCloseTimeout: '20s',
+  localRetryThreshold: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
+  summary: 'deploy windows and freezes',
 });

@@ -6,6 +6,8 @@ import type { ValidCanary } from '../canary/validate.ts';
 import type { NoDataPolicy } from '../analysis/metric-check.ts';
 import type { IterationOutcome } from '../analysis/iteration.ts';
 import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
+import type { Actor, Approval } from '../canary/change-control.ts';
+import type { ApprovalsStatus, HoldStatus } from './steering-messages.ts';
 
 /**
  * The Canary as a rollout reads it: the validated spec without the stored object (no managedFields,
@@ -26,9 +28,13 @@ export interface SteeringRequest {
 }
 
 export interface ManualAction extends SteeringRequest {
-  action: 'promote' | 'abort' | 'rollback';
+  action: 'promote' | 'abort' | 'rollback' | 'approve' | 'pause' | 'resume';
   /** ISO time the workflow received it. */
   at: string;
+  /** Who, as the API server authenticated them; unset for a signal (then `by` is as typed). */
+  actor?: Actor;
+  /** `approve` only: it overrode a closed deploy window or a freeze. */
+  override?: boolean;
 }
 
 /** Approve a waiting gate, or end the analysis early and promote. */
@@ -110,6 +116,10 @@ export interface RolloutStatus {
   /** The RolloutPolicy in force, and its strategy. */
   policy?: string;
   strategy?: 'copy' | 'switch';
+  /** Why the rollout holds, when it does: paused, inconclusive, a deploy window or freeze, approvals. */
+  hold?: HoldStatus;
+  /** The approvals, when the policy requires them. */
+  approvals?: ApprovalsStatus;
 }
 
 export const statusQuery = defineQuery<RolloutStatus>('status');
@@ -155,6 +165,10 @@ export interface RolloutCarryOver {
   eventSequence: number;
   /** Engine v2: gates that already announced they wait. */
   announced?: { confirmRollout: boolean; confirmPromotion: boolean };
+  /** Change control: approvals given, a hold in force, inconclusive ticks in a row. */
+  approvals?: Approval[];
+  hold?: HoldStatus;
+  inconclusiveStreak?: number;
 }
 
 export interface RolloutResult {

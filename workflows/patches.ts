@@ -5,4 +5,6 @@ export const patches = {
   engineV2: 'cutover-engine-v2',
   /** Initialization that keeps waiting on a slow cluster instead of failing at the deadline. */
   patientInitialization: 'cutover-patient-initialization',
+  /** Deploy windows and freezes checked before scaling and before promotion (issue 10). */
+  changeControl: 'cutover-change-control',
 } as const;

@@ -2,7 +2,9 @@
 // writes is here and documented, the message handlers change it, and continue-as-new carries it
 // whole. Phases (workflows/phases/) take the run and return; they keep no state of their own.
 import { workflowInfo } from '@temporalio/workflow';
+import type { RolloutEvent } from '../activities/rollout/index.ts';
 import type { AnalysisState } from '../analysis/iteration.ts';
+import type { Approval } from '../canary/change-control.ts';
 import type { PostPromotionState } from '../analysis/post-promotion.ts';
 import { CanaryPhase } from '../canary/status.ts';
 import type { ResolvedWebhook } from '../canary/validate.ts';
@@ -15,11 +17,11 @@ import type {
   RolloutInput,
   RolloutOutcome,
   RolloutResult,
-  RolloutStatus,
   SteeringRequest,
   TickReport,
   WaitStatus,
 } from './messages.ts';
+import type { HoldStatus } from './steering-messages.ts';
 
 /** Everything a rollout knows; the `status` query returns a view of it. */
 export interface RolloutState {
@@ -57,6 +59,20 @@ export interface RolloutState {
   serving?: 'primary' | 'green';
   /** Switch mode's keep-warm window: its end (ISO time) and the post-promotion checks so far. */
   keepWarm?: PostPromotionState & { until: string };
+  /** Where the story is, for the steering Updates' validators. */
+  stage: 'starting' | 'analysing' | 'promoting' | 'keep-warm' | 'ended';
+  /** Approvals received (a policy's `approvals`), oldest first; each also is a manual action. */
+  approvals: Approval[];
+  /** An override approval not yet used by a closed deploy window or freeze. */
+  override?: Approval;
+  /** Why the rollout holds now: paused by hand, inconclusive, a deploy window, approvals. */
+  hold?: HoldStatus;
+  /** Inconclusive ticks in a row (a policy's `analysis.inconclusive`). */
+  inconclusiveStreak: number;
+  /** Bumped by the `change-windows-changed` signal: a gate waiting for a window looks again. */
+  windowsChanged: number;
+  /** Events that accepted Updates owe the Canary; the next step writes them. */
+  notices: RolloutEvent[];
 }
 
 /** An ending, returned (never thrown) by a phase: the story stops there and says why. */
@@ -156,38 +172,20 @@ export class RolloutRun {
     return undefined;
   }
 
+  /** True when an abort, a rollback to blue or a newer revision waits to be acted on. */
+  interrupting(): boolean {
+    const pending = this.state.pending?.action;
+    return this.state.superseded !== undefined || pending === 'abort' || pending === 'rollback';
+  }
+
   /** An ending that rolls back, with the reason as the Warning event that says so. */
   rollBack(reason: string, outcome: RolloutOutcome = 'rolled-back'): Ending {
     return { outcome, reason, rollBack: { events: [{ type: 'Warning', message: reason }] } };
   }
 
-  status(): RolloutStatus {
-    const { state } = this;
-    return {
-      canary: { name: this.canary.name, namespace: this.canary.namespace, target: this.canary.target.name },
-      revision: this.revision,
-      phase: state.phase,
-      iteration: state.analysis.iteration,
-      iterations: state.analysis.iterations,
-      failedChecks: state.analysis.failedChecks,
-      threshold: state.analysis.threshold,
-      metrics: state.metrics,
-      hooks: state.hooks,
-      wait: state.wait,
-      manualActions: state.manualActions,
-      startedAt: state.startedAt,
-      outcome: state.outcome,
-      message: state.message,
-      ...(state.lastTick ? { lastTick: state.lastTick } : {}),
-      ...(this.input.images ? { images: this.input.images } : {}),
-      ...(state.serving ? { serving: state.serving } : {}),
-      ...(state.keepWarm ? { keepWarm: state.keepWarm } : {}),
-      ...(this.input.policy ? { strategy: this.input.policy.strategy, policy: this.input.policy.name } : {}),
-    };
-  }
-
   result(ending: Ending): RolloutResult {
     this.state.outcome = ending.outcome;
+    this.state.stage = 'ended';
     return {
       outcome: ending.outcome,
       revision: this.revision,
@@ -213,6 +211,9 @@ export class RolloutRun {
       startedAt: state.startedAt,
       eventSequence: state.step,
       announced: state.announced,
+      ...(state.approvals.length > 0 ? { approvals: state.approvals } : {}),
+      ...(state.hold ? { hold: state.hold } : {}),
+      ...(state.inconclusiveStreak > 0 ? { inconclusiveStreak: state.inconclusiveStreak } : {}),
     };
   }
 }
@@ -238,5 +239,11 @@ function initialState(input: RolloutInput): RolloutState {
     startedAt: carried?.startedAt ?? new Date().toISOString(),
     ticksThisRun: 0,
     announced: carried?.announced ?? { confirmRollout: false, confirmPromotion: false },
+    stage: carried ? 'analysing' : 'starting',
+    approvals: carried?.approvals ?? [],
+    ...(carried?.hold ? { hold: carried.hold } : {}),
+    inconclusiveStreak: carried?.inconclusiveStreak ?? 0,
+    windowsChanged: 0,
+    notices: [],
   };
 }

@@ -70,26 +70,50 @@ export function noteMessage(run: RolloutRun, message: string): void {
 
 /**
  * A durable timer that a steering message or a newer revision cuts short. Returns true when a
- * message woke it. `wakeOnPromote` false: only an abort or a newer revision wakes it.
+ * message woke it. `wakeOnPromote` false: only an abort or a newer revision wakes it. `wakeOnHold`:
+ * a pause (by hand) wakes it too, for the callers that hold the analysis. Events owed by accepted
+ * Updates (an approval, a pause) are written as they come, and the timer goes on.
  */
 export async function pause(
   run: RolloutRun,
   what: string,
   ms: number,
   wakeOnPromote = true,
+  wakeOnHold = false,
 ): Promise<boolean> {
   const { state } = run;
-  state.wait = { what, until: new Date(new Date().getTime() + ms).toISOString() };
+  const end = new Date().getTime() + ms;
+  state.wait = { what, until: new Date(end).toISOString() };
   const woken = (): boolean =>
     state.superseded !== undefined ||
     state.pending?.action === 'abort' ||
     state.pending?.action === 'rollback' ||
-    (wakeOnPromote && state.pending !== undefined);
+    (wakeOnPromote && state.pending !== undefined) ||
+    (wakeOnHold && isHeld(run));
   try {
-    return await condition(woken, ms, { summary: what });
+    for (;;) {
+      const remaining = Math.max(0, end - new Date().getTime());
+      const fired = await condition(() => woken() || state.notices.length > 0, remaining, { summary: what });
+      if (state.notices.length > 0) await flushNotices(run);
+      if (woken()) return true;
+      if (!fired) return false;
+    }
   } finally {
     state.wait = undefined;
   }
+}
+
+/** True while the analysis is held by hand (`pause`) or by the inconclusive policy. */
+export function isHeld(run: RolloutRun): boolean {
+  const kind = run.state.hold?.kind;
+  return kind === 'paused' || kind === 'inconclusive';
+}
+
+/** Writes the events that accepted Updates owe the Canary (one activity), if there are any. */
+export async function flushNotices(run: RolloutRun, progress: Omit<Progress, 'events'> = {}): Promise<void> {
+  if (run.state.notices.length === 0 && progress.phase === undefined) return;
+  const events = run.state.notices.splice(0);
+  await report(run, { ...progress, events }, 'steering events');
 }
 
 export type ReadyWait =

@@ -11,14 +11,14 @@ import {
   continueAsNew,
   isCancellation,
   patched,
-  setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { legacyRolloutWorkflow } from './legacy/rollout-v1.ts';
-import { abortSignal, promoteSignal, rollbackSignal, statusQuery, supersedeSignal } from './messages.ts';
 import type { RolloutInput, RolloutResult } from './messages.ts';
 import { patches } from './patches.ts';
 import { analyse } from './phases/analysis.ts';
+import { awaitApprovals } from './phases/approvals.ts';
+import { changeWindowGate } from './phases/change-window.ts';
 import { confirmPromotion } from './phases/confirm-promotion.ts';
 import { confirmRollout } from './phases/confirm-rollout.ts';
 import { handOverFromPrevious } from './phases/hand-over.ts';
@@ -29,6 +29,7 @@ import { scaleUp } from './phases/scale-up.ts';
 import { switchTraffic } from './phases/switch.ts';
 import { RolloutRun, type Ending } from './rollout-state.ts';
 import { noteMessage } from './rollout-steps.ts';
+import { registerHandlers } from './steering.ts';
 import { outcomeSearchAttributes, rolloutSearchAttributes } from './search-attributes.ts';
 
 type StoryEnd = Ending | 'continue-as-new';
@@ -37,11 +38,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   // Rollouts that began on the first engine finish on it (their histories have no marker).
   if (!patched(patches.engineV2)) return legacyRolloutWorkflow(input);
   const run = new RolloutRun(input);
-  setHandler(statusQuery, () => run.status());
-  setHandler(promoteSignal, (request) => run.onPromote(request));
-  setHandler(abortSignal, (request) => run.onAbort(request));
-  setHandler(supersedeSignal, (request) => run.onSupersede(request));
-  setHandler(rollbackSignal, (request) => run.onRollback(request));
+  registerHandlers(run);
   upsertSearchAttributes(rolloutSearchAttributes(run.canary, run.revision, run.state.phase, input.images));
 
   let ending: StoryEnd;
@@ -61,11 +58,16 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
 
 /** The rollout, phase by phase; returns how it ended. */
 async function story(run: RolloutRun): Promise<StoryEnd> {
+  // Deploy windows and freezes (issue 10): rollouts that began before them never ask.
+  const changeControl = patched(patches.changeControl);
   if (!run.resumed) {
     const restarted = await handOverFromPrevious(run);
-    const stopped = (await confirmRollout(run)) ?? (await scaleUp(run, restarted));
+    const stopped =
+      (await confirmRollout(run)) ??
+      (changeControl ? await changeWindowGate(run, 'rollout') : undefined) ??
+      (await scaleUp(run, restarted));
     if (stopped) return stopped;
-    if (run.canary.skipAnalysis) return promotion(run);
+    if (run.canary.skipAnalysis) return promotion(run, changeControl);
     await announceAnalysis(run);
     const failedBeforeAnalysis = await preRollout(run);
     if (failedBeforeAnalysis) return failedBeforeAnalysis;
@@ -76,11 +78,18 @@ async function story(run: RolloutRun): Promise<StoryEnd> {
     const gated = await confirmPromotion(run);
     if (gated) return gated;
   }
-  return promotion(run);
+  return promotion(run, changeControl);
 }
 
-/** Flagger's copy to the primary, or, with a RolloutPolicy's `strategy: switch`, the traffic switch. */
-function promotion(run: RolloutRun): Promise<Ending> {
+/**
+ * The approvals and the deploy window, then Flagger's copy to the primary or, with a RolloutPolicy's
+ * `strategy: switch`, the traffic switch.
+ */
+async function promotion(run: RolloutRun, changeControl: boolean): Promise<StoryEnd> {
+  const held =
+    (await awaitApprovals(run)) ?? (changeControl ? await changeWindowGate(run, 'promotion') : undefined);
+  if (held) return held;
+  run.state.stage = 'promoting';
   return run.input.policy?.strategy === 'switch' ? switchTraffic(run) : promote(run);
 }
 

@@ -11,7 +11,15 @@ import type { Actor, Approval, ApprovalTally } from '../canary/change-control.ts
 import type { CanaryPhase } from '../canary/status.ts';
 
 /** The steering actions a RolloutAction may carry (`spec.action`), and the RBAC verb each needs. */
-export const steeringActions = ['promote', 'abort', 'approve', 'pause', 'resume', 'rollback', 'retry'] as const;
+export const steeringActions = [
+  'promote',
+  'abort',
+  'approve',
+  'pause',
+  'resume',
+  'rollback',
+  'retry',
+] as const;
 export type SteeringActionName = (typeof steeringActions)[number];
 
 export interface ActionRequest {

@@ -5,10 +5,12 @@
 // pure function the workflow applies (analysis/iteration.ts), so what the tick writes and what the
 // workflow decides never disagree.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { decideInconclusive, type InconclusiveVerdict } from '../../analysis/inconclusive.ts';
 import { decideIteration } from '../../analysis/iteration.ts';
 import { decidePostPromotion, type PostPromotionState } from '../../analysis/post-promotion.ts';
 import type { AnalysisState, IterationOutcome } from '../../analysis/iteration.ts';
 import type { NoDataPolicy } from '../../analysis/metric-check.ts';
+import type { InconclusivePolicy } from '../../canary/change-control.ts';
 import { CanaryPhase } from '../../canary/status.ts';
 import type { MetricCheck, ResolvedWebhook } from '../../canary/validate.ts';
 import type { HookStatus, MetricStatus } from '../../workflows/messages.ts';
@@ -39,6 +41,11 @@ export interface AnalysisTickInput {
    * decidePostPromotion; the status counters of the analysis are left as they are.
    */
   postPromotion?: PostPromotionState;
+  /**
+   * A RolloutPolicy's `analysis.inconclusive` when it is `skip` or `pause`, and the inconclusive ticks
+   * in a row before this one. Unset: an inconclusive check fails, as in Flagger.
+   */
+  inconclusive?: { policy: InconclusivePolicy; streak: number };
 }
 
 export interface AnalysisTickResult {
@@ -54,6 +61,8 @@ export interface AnalysisTickResult {
   outcome?: IterationOutcome;
   /** False when the Canary was deleted: the workflow stops. */
   canaryFound: boolean;
+  /** Set when the tick was inconclusive under the policy's `skip` or `pause`: what it decided. */
+  inconclusive?: InconclusiveVerdict;
 }
 
 const metricBackoffMs = 250;
@@ -130,6 +139,9 @@ async function analyse(
     });
     return { hooks, metrics, outcome, canaryFound: written.found };
   }
+  if (!outcome.passed && outcome.inconclusive && input.inconclusive) {
+    return inconclusiveTick(deps, input, outcome, { hooks, metrics });
+  }
   const verdict = decideIteration(context.canary, input.state, outcome);
   const events: RolloutEvent[] = verdict.events.map((message) => ({ type, message }));
   const written = await reportRollout(deps, {
@@ -151,12 +163,41 @@ async function analyse(
   return { hooks, metrics, outcome, canaryFound: written.found };
 }
 
-/** Flagger's order: builtin checks first, then MetricTemplate checks; stops at the first failure. */
+/** An inconclusive tick under `skip` or `pause`: counters unchanged, one event saying which applied. */
+async function inconclusiveTick(
+  deps: RolloutStepDeps,
+  input: AnalysisTickInput,
+  outcome: Extract<IterationOutcome, { passed: false }>,
+  ran: Pick<AnalysisTickResult, 'hooks' | 'metrics'>,
+): Promise<AnalysisTickResult> {
+  const { context, key } = input;
+  const { policy, streak } = input.inconclusive ?? { policy: { action: 'skip', pauseAfter: 1 }, streak: 0 };
+  const verdict = decideInconclusive(context.canary, policy, streak, outcome.check, outcome.message);
+  const written = await reportRollout(deps, {
+    context,
+    key,
+    events: [{ type: 'Warning', message: verdict.event }],
+    ...(verdict.decision === 'pause'
+      ? {
+          status: { phase: CanaryPhase.Waiting },
+          alert: { severity: 'warn' as const, message: verdict.event },
+        }
+      : {}),
+  });
+  return { ...ran, outcome, canaryFound: written.found, inconclusive: verdict };
+}
+
+/**
+ * Flagger's order: builtin checks first, then MetricTemplate checks; stops at the first failure.
+ * Under an inconclusive policy an inconclusive check does not stop the others (a later failure is
+ * still a failure); the tick is inconclusive when nothing failed and something was.
+ */
 async function checkMetrics(
   deps: RolloutStepDeps,
   input: AnalysisTickInput,
   statuses: MetricStatus[],
 ): Promise<IterationOutcome> {
+  let inconclusive: Extract<IterationOutcome, { passed: false }> | undefined;
   const ordered = [
     ...input.metrics.filter((m) => m.source !== 'template'),
     ...input.metrics.filter((m) => m.source === 'template'),
@@ -171,9 +212,18 @@ async function checkMetrics(
       message: verdict.message,
       at: new Date().toISOString(),
     });
+    if (!verdict.passed && input.inconclusive && verdict.inconclusive !== undefined) {
+      inconclusive ??= {
+        passed: false,
+        check: metric.name,
+        message: verdict.inconclusive,
+        inconclusive: true,
+      };
+      continue;
+    }
     if (!verdict.passed) return { passed: false, check: metric.name, message: verdict.message };
   }
-  return { passed: true };
+  return inconclusive ?? { passed: true };
 }
 
 /** A metric check, asked again after a short pause while Prometheus does not answer. */
@@ -181,7 +231,7 @@ async function checkWithRetries(
   deps: RolloutStepDeps,
   input: AnalysisTickInput,
   metric: MetricCheck,
-): Promise<Pick<CheckMetricResult, 'passed' | 'value' | 'message'>> {
+): Promise<Pick<CheckMetricResult, 'passed' | 'value' | 'message' | 'inconclusive'>> {
   const attempts = input.metricAttempts ?? 3;
   const { canary } = input.context;
   for (let attempt = 1; ; attempt++) {
@@ -200,7 +250,8 @@ async function checkWithRetries(
     } catch (error) {
       if (attempt >= attempts) {
         const cause = error instanceof Error ? error.message : String(error);
-        return { passed: false, message: `Metric query failed for ${metric.name}: ${cause}` };
+        const message = `Metric query failed for ${metric.name}: ${cause}`;
+        return { passed: false, message, inconclusive: message };
       }
       await sleep(metricBackoffMs * 2 ** (attempt - 1));
     }

@@ -7,6 +7,7 @@ import type { CheckMetricInput, CheckMetricResult } from '../../activities/metri
 import type { ReportProgressInput, ReportProgressResult } from '../../activities/canary-status.ts';
 import { createRolloutStepActivities } from '../../activities/rollout/index.ts';
 import type { SendAlertsInput } from '../../activities/notifications.ts';
+import type { ChangeWindowInput, ChangeWindowVerdict } from '../../canary/change-control.ts';
 import { validateCanary } from '../../canary/validate.ts';
 import { rolloutCanary, type RolloutCanary } from '../../workflows/messages.ts';
 import { canaryObject, type CanaryOptions } from './canaries.ts';
@@ -14,7 +15,7 @@ import { canaryObject, type CanaryOptions } from './canaries.ts';
 export type HookAnswer = (call: number, input: CallWebhookInput) => boolean;
 export type MetricAnswer = (
   call: number,
-) => { passed: boolean; value?: number; message?: string } | 'unreachable';
+) => { passed: boolean; value?: number; message?: string; inconclusive?: string } | 'unreachable';
 
 export class FakeCluster {
   readonly events: { type: string; message: string; key: string }[] = [];
@@ -33,6 +34,9 @@ export class FakeCluster {
   /** Which pods the apex Service selects, and every flip made (switch mode). */
   apex: 'primary' | 'green' = 'primary';
   readonly flips: string[] = [];
+  /** What the change-control gate finds, call by call (default: open). */
+  changeWindow: (call: number, input: ChangeWindowInput) => ChangeWindowVerdict = () => ({ open: true });
+  readonly changeWindowCalls: ChangeWindowInput[] = [];
   /** Makes `initializeCanaryObjects` throw this many times first. */
   refuseInitialization = 0;
   private readonly counts = new Map<string, number>();
@@ -45,6 +49,11 @@ export class FakeCluster {
 
   messages(): string[] {
     return this.events.map((e) => e.message);
+  }
+
+  /** How many times the metric was queried. */
+  metricCalls(name: string): number {
+    return this.counts.get(`metric/${name}`) ?? 0;
   }
 
   hookCallsOf(name: string): CallWebhookInput[] {
@@ -138,6 +147,10 @@ export class FakeCluster {
         return { selector: { app: input.to === 'green' ? 'podinfo' : 'podinfo-primary' }, changed };
       },
       waitForWorkflowClosed: async () => ({ closed: true }),
+      checkChangeWindow: async (input: ChangeWindowInput): Promise<ChangeWindowVerdict> => {
+        this.changeWindowCalls.push(input);
+        return this.changeWindow(this.count('change-window'), input);
+      },
     };
     return Object.assign(
       base,

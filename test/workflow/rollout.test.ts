@@ -2,65 +2,42 @@
 // environment on the cached `temporal` binary) with the cluster, hooks and Prometheus faked at the
 // activity boundary. Seconds, not minutes: intervals are 200 ms.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { abortSignal, promoteSignal, statusQuery } from '../../workflows/messages.ts';
 import type { RolloutInput, RolloutOptions } from '../../workflows/messages.ts';
-import type { rolloutWorkflow } from '../../workflows/rollout.ts';
 import type { CanaryOptions } from '../support/canaries.ts';
-import { FakeCluster, hook, testCanary } from '../support/fake-cluster.ts';
-import { startFakeWorker, startWorkflowEnvironment } from '../support/workflow-env.ts';
+import { hook, type FakeCluster } from '../support/fake-cluster.ts';
+import {
+  finishedRun,
+  startFakeRollout,
+  stopFakeRollouts,
+  waitFor,
+  type FakeRun,
+} from '../support/workflow-runs.ts';
+import { startWorkflowEnvironment } from '../support/workflow-env.ts';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
   env = await startWorkflowEnvironment();
 });
 after(async () => {
+  await stopFakeRollouts();
   await env?.teardown();
 });
 
-let sequence = 0;
-
-interface Run {
-  cluster: FakeCluster;
-  handle: WorkflowHandle<typeof rolloutWorkflow>;
-  stop(): Promise<void>;
-}
+type Run = FakeRun;
 
 /** Starts one rollout on its own task queue against a fresh fake cluster. */
-async function rollout(
+function rollout(
   options: CanaryOptions,
   setup: (cluster: FakeCluster) => void = () => {},
   input: Partial<RolloutInput> & { options?: RolloutOptions } = {},
 ): Promise<Run> {
-  const cluster = new FakeCluster();
-  setup(cluster);
-  const taskQueue = `wf-${process.pid}-${sequence++}`;
-  const worker = await startFakeWorker(env, taskQueue, cluster.activities());
-  const handle = await env.client.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', {
-    taskQueue,
-    workflowId: `${taskQueue}/rollout`,
-    args: [
-      {
-        canary: testCanary(options),
-        canaryUid: 'uid-1',
-        revision: 'rev2',
-        options: { readinessPollMs: 20 },
-        ...input,
-      },
-    ],
-  });
-  return { cluster, handle, stop: () => worker.stop() };
+  return startFakeRollout(env, options, setup, input);
 }
 
-async function finished(run: Run) {
-  try {
-    return await run.handle.result();
-  } finally {
-    await run.stop();
-  }
-}
+const finished = finishedRun;
 
 const successRate = { name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' };
 
@@ -355,14 +332,6 @@ describe('rollout state machine', () => {
     assert.ok(perTick <= 8, `history events per tick: ${perTick}`);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function waitForPhase(run: Run, phase: string): Promise<void> {
   await waitFor(

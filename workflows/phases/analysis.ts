@@ -3,7 +3,8 @@
 // outage) the next tick is still a whole interval after the late one: the observed window never
 // shrinks. A hand promote ends the analysis early.
 import type { Ending, RolloutRun } from '../rollout-state.ts';
-import { continueAsNewDue, pause, report } from '../rollout-steps.ts';
+import { continueAsNewDue, isHeld, pause, report } from '../rollout-steps.ts';
+import { holdWhileHeld } from './hold.ts';
 import { runTick } from './tick.ts';
 
 export type AnalysisEnd = Ending | 'continue-as-new' | 'promote-by-hand' | undefined;
@@ -11,14 +12,23 @@ export type AnalysisEnd = Ending | 'continue-as-new' | 'promote-by-hand' | undef
 export async function analyse(run: RolloutRun): Promise<AnalysisEnd> {
   const { state } = run;
   const intervalMs = run.canary.analysis.intervalMs;
+  state.stage = 'analysing';
   let nextTick = new Date().getTime() + intervalMs;
   while (state.analysis.iteration < state.analysis.iterations) {
     if (continueAsNewDue(run)) return 'continue-as-new';
-    await pause(run, 'next iteration', Math.max(0, nextTick - new Date().getTime()));
+    if (!isHeld(run))
+      await pause(run, 'next iteration', Math.max(0, nextTick - new Date().getTime()), true, true);
+    if (isHeld(run)) {
+      // Paused: no ticks while it holds; the next one is a whole interval after it ends.
+      await holdWhileHeld(run);
+      nextTick = new Date().getTime() + intervalMs;
+      if (!run.state.pending && !run.state.superseded) continue;
+    }
     const interrupted = run.interruption();
     if (interrupted) return interrupted;
     const action = run.takePending();
     if (action?.action === 'promote') {
+      if (isHeld(run)) state.hold = undefined;
       const text = `Promotion of ${run.dotted} requested by ${action.by}: ${action.reason}`;
       await report(run, { events: [{ type: 'Normal', message: text }] });
       return 'promote-by-hand';

@@ -2,7 +2,8 @@
 // promotes by hand); while they hold, the Canary is `WaitingPromotion` and the analysis goes on
 // every interval, so a failing check can still roll back.
 import type { Ending, RolloutRun } from '../rollout-state.ts';
-import { continueAsNewDue, pause } from '../rollout-steps.ts';
+import { continueAsNewDue, isHeld, pause } from '../rollout-steps.ts';
+import { holdWhileHeld } from './hold.ts';
 import { runTick } from './tick.ts';
 
 export async function confirmPromotion(run: RolloutRun): Promise<Ending | 'continue-as-new' | undefined> {
@@ -17,11 +18,17 @@ export async function confirmPromotion(run: RolloutRun): Promise<Ending | 'conti
     if (ended === 'approved') return undefined;
     if (typeof ended === 'object') return ended;
     if (continueAsNewDue(run)) return 'continue-as-new';
-    await pause(
-      run,
-      `confirm-promotion approval (${run.state.lastTick?.decision ?? 'held'})`,
-      run.canary.analysis.intervalMs,
-    );
+    if (!isHeld(run)) {
+      await pause(
+        run,
+        `confirm-promotion approval (${run.state.lastTick?.decision ?? 'held'})`,
+        run.canary.analysis.intervalMs,
+        true,
+        true,
+      );
+    }
+    // Paused (by hand, or by the inconclusive policy): no ticks until it ends.
+    if (isHeld(run)) await holdWhileHeld(run);
     analyse = true;
   }
 }

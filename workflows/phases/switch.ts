@@ -47,6 +47,7 @@ export async function switchTraffic(run: RolloutRun): Promise<Ending> {
     ],
   });
   await flipApex(run, 'green');
+  run.state.stage = 'keep-warm';
   run.state.keepWarm = {
     checks: 0,
     failedChecks: 0,

@@ -1,5 +1,6 @@
 // One analysis tick from the workflow's side: one local activity runs the hooks and checks and
 // writes the Canary; the workflow applies the same pure verdict to its state and decides what next.
+import { decideInconclusive } from '../../analysis/inconclusive.ts';
 import { decideIteration } from '../../analysis/iteration.ts';
 import type { AnalysisTickResult } from '../../activities/rollout/index.ts';
 import { CanaryPhase } from '../../canary/status.ts';
@@ -46,12 +47,20 @@ export async function runTick(run: RolloutRun, gate?: PromotionGate): Promise<Ti
           ? { prometheusUrl: canary.metricsServer ?? run.input.options?.prometheusUrl }
           : {}),
         ...(run.input.options?.noDataPolicy ? { noDataPolicy: run.input.options.noDataPolicy } : {}),
+        ...inconclusiveInput(run),
       },
     ],
   );
   for (const hook of result.hooks) state.hooks[hook.name] = hook;
   for (const metric of result.metrics) state.metrics[metric.name] = metric;
   return decide(run, result);
+}
+
+/** A policy's `analysis.inconclusive` when it is not `fail` (which needs nothing: it is Flagger's). */
+function inconclusiveInput(run: RolloutRun) {
+  const policy = run.input.policy?.inconclusive;
+  if (!policy || policy.action === 'fail') return {};
+  return { inconclusive: { policy, streak: run.state.inconclusiveStreak } };
 }
 
 function decide(run: RolloutRun, result: AnalysisTickResult): TickEnd {
@@ -86,6 +95,27 @@ function decide(run: RolloutRun, result: AnalysisTickResult): TickEnd {
     record(`held by ${result.heldBy ?? 'a confirm-promotion hook'}`);
     return 'held';
   }
+  const policy = run.input.policy?.inconclusive;
+  if (!result.outcome.passed && result.outcome.inconclusive && policy && policy.action !== 'fail') {
+    // The same pure verdict the tick applied and wrote: skip, or hold for a human decision.
+    const { outcome } = result;
+    const verdict = decideInconclusive(
+      run.canary,
+      policy,
+      state.inconclusiveStreak,
+      outcome.check,
+      outcome.message,
+    );
+    state.inconclusiveStreak = verdict.streak;
+    record(`inconclusive: ${verdict.decision}`);
+    noteMessage(run, verdict.event);
+    if (verdict.decision === 'pause') {
+      enterPhase(run, CanaryPhase.Waiting);
+      state.hold = { kind: 'inconclusive', message: verdict.event, since: new Date().toISOString() };
+    }
+    return result.heldBy ? 'held' : 'counted';
+  }
+  if (policy && policy.action !== 'fail') state.inconclusiveStreak = 0;
   const verdict = decideIteration(run.canary, state.analysis, result.outcome);
   state.analysis = verdict.state;
   record(verdict.decision);
