@@ -8,11 +8,12 @@ import { repoRoot } from '../../stack/tools.ts';
 
 export const historiesDir = join(repoRoot, 'test', 'replay', 'histories');
 /**
- * One folder per engine: v1 histories (the first engine, before `cutover-engine-v2`) are kept as
- * recorded so the frozen legacy workflow is proven to replay; new recordings go to the current one.
+ * One folder per shape of the workflow: v1 histories (the first engine, before `cutover-engine-v2`)
+ * and v2 histories (engine v2 before `cutover-change-control`) are kept as recorded, so the paths
+ * running rollouts take are proven to replay; new recordings go to the current folder.
  */
-export const engineFolders = ['v1', 'v2'] as const;
-const currentEngineFolder = join(historiesDir, 'v2');
+export const engineFolders = ['v1', 'v2', 'v2-change-control'] as const;
+const currentEngineFolder = join(historiesDir, 'v2-change-control');
 
 export async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
   if (process.env.CUTOVER_RECORD_HISTORIES !== '1') return;

@@ -26,6 +26,7 @@ import {
   waitFor,
   waitForStatus,
 } from '../support/workflow-runs.ts';
+import { recordHistory } from '../support/histories.ts';
 import { startWorkflowEnvironment } from '../support/workflow-env.ts';
 
 let env: TestWorkflowEnvironment;
@@ -100,6 +101,7 @@ describe('change control', () => {
     await waitFor(() => run.cluster.messages().some((m) => m.includes('1 so far: alice')));
     const second = await run.handle.executeUpdate(approveUpdate, { args: [as('dana', 'release manager')] });
     assert.match(second.message, /\(2 of 2\)/);
+    await run.handle.result().then(() => recordHistory('approvals-two-of-three', run.handle));
     const result = await finishedRun(run);
     assert.equal(result.outcome, 'promoted');
     const messages = run.cluster.messages();
@@ -132,6 +134,7 @@ describe('change control', () => {
       assert.deepEqual(status.approvals?.approvedBy, []);
       await run.handle.executeUpdate(approveUpdate, { args: [as('bob')] });
     }
+    await run.handle.result().then(() => recordHistory('approvals-expired', run.handle));
     assert.equal((await finishedRun(run)).outcome, 'promoted');
   });
 
@@ -151,6 +154,7 @@ describe('change control', () => {
     const resumed = await run.handle.executeUpdate(resumeUpdate, { args: [as('bob', 'spike explained')] });
     assert.match(resumed.message, /resumed by bob/);
     await refused(run.handle.executeUpdate(resumeUpdate, { args: [as('bob')] }), /not paused/);
+    await run.handle.result().then(() => recordHistory('pause-resume', run.handle));
     const result = await finishedRun(run);
     assert.equal(result.outcome, 'promoted');
     const messages = run.cluster.messages();
@@ -173,6 +177,7 @@ describe('change control', () => {
         inconclusive: { action: 'skip', pauseAfter: 3 },
       },
     );
+    await run.handle.result().then(() => recordHistory('inconclusive-skip', run.handle));
     const result = await finishedRun(run);
     assert.equal(result.outcome, 'promoted');
     assert.equal(result.failedChecks, 0);
@@ -196,6 +201,7 @@ describe('change control', () => {
     await run.handle.executeUpdate(promoteUpdate, {
       args: [as('alice', 'no traffic at night, metrics fine yesterday')],
     });
+    await run.handle.result().then(() => recordHistory('inconclusive-pause-promote', run.handle));
     const result = await finishedRun(run);
     assert.equal(result.outcome, 'promoted');
     const messages = run.cluster.messages();
@@ -213,6 +219,7 @@ describe('change control', () => {
     });
     await waitForStatus(run, (s) => s.hold?.kind === 'inconclusive');
     await run.handle.executeUpdate(abortUpdate, { args: [as('bob', 'cannot tell, not risking it')] });
+    await run.handle.result().then(() => recordHistory('inconclusive-pause-abort', run.handle));
     const result = await finishedRun(run);
     assert.equal(result.outcome, 'rolled-back');
     assert.match(result.reason, /aborted by bob: cannot tell, not risking it/);
@@ -243,6 +250,7 @@ describe('change control', () => {
       run.handle.executeUpdate(promoteUpdate, { args: [as('alice')] }),
       /outside deploy window office-hours.*approve --override/,
     );
+    await run.handle.result().then(() => recordHistory('window-before-scaling', run.handle));
     const result = await finishedRun(run);
     assert.equal(result.outcome, 'promoted');
     const messages = run.cluster.messages();
@@ -276,6 +284,7 @@ describe('change control', () => {
     );
     frozen = false;
     await run.handle.signal(changeWindowsSignal);
+    await run.handle.result().then(() => recordHistory('freeze-lifted', run.handle));
     assert.equal((await finishedRun(run)).outcome, 'promoted');
 
     frozen = true;
@@ -298,6 +307,7 @@ describe('change control', () => {
       args: [as('bob', 'security fix, CAB-1234', { override: true })],
     });
     assert.match(override.message, /overridden for podinfo.test by bob: security fix, CAB-1234/);
+    await second.handle.result().then(() => recordHistory('freeze-overridden', second.handle));
     assert.equal((await finishedRun(second)).outcome, 'promoted');
     assert.ok(second.cluster.messages().some((m) => m.includes('overridden by bob: security fix, CAB-1234')));
   });
@@ -316,6 +326,7 @@ describe('change control', () => {
     );
     // The older signal still works, and is recorded as typed.
     await run.handle.signal(promoteSignal, { by: 'someone', reason: 'old client' });
+    await run.handle.result().then(() => recordHistory('signals-and-refusals', run.handle));
     const result = await finishedRun(run);
     assert.equal(result.outcome, 'promoted');
     assert.equal(result.manualActions[0]?.actor, undefined);
