@@ -1,5 +1,7 @@
 // Rendering for the command line, pure: every function takes the time it formats against, so unit
 // tests pin the output down exactly. Text is for people; `--output json` prints the data instead.
+import type { ChangeWindowVerdict } from '../canary/change-control.ts';
+import { formatDuration as formatDurationMs } from '../canary/duration.ts';
 import type { ManualAction, RolloutStatus, WaitStatus } from '../workflows/messages.ts';
 
 // ---- primitives ----
@@ -152,6 +154,8 @@ export interface RunningView {
   runId: string;
   url: string;
   status: RolloutStatus;
+  /** The deploy windows and freezes as the gate would find them now, when they could be read. */
+  gate?: ChangeWindowVerdict;
 }
 
 export function formatWait(wait: WaitStatus | undefined, now: Date): string {
@@ -160,7 +164,40 @@ export function formatWait(wait: WaitStatus | undefined, now: Date): string {
 }
 
 export function formatManualAction(action: ManualAction): string {
-  return `${formatTime(action.at)}  ${action.action} by ${action.by}: ${action.reason || '(no reason)'}`;
+  const who = action.actor
+    ? `${action.actor.user}${action.actor.verified ? ' (verified' : ' (unverified'}${action.actor.groups.length > 0 ? `, groups ${action.actor.groups.filter((g) => !g.startsWith('system:')).join(', ') || 'none'}` : ''})`
+    : `${action.by} (as typed)`;
+  const what = action.override ? `${action.action} --override` : action.action;
+  return `${formatTime(action.at)}  ${what} by ${who}: ${action.reason || '(no reason)'}`;
+}
+
+/** The change-control lines of a running rollout: its hold, its approvals, its deploy windows and freezes. */
+function changeControlFields(
+  status: RolloutStatus,
+  now: Date,
+  gate?: ChangeWindowVerdict,
+): [string, string][] {
+  const rows: [string, string][] = [];
+  if (status.hold) {
+    const opens = status.hold.opensAt ? ` (opens ${formatMoment(status.hold.opensAt, now)})` : '';
+    rows.push(['Held', `${status.hold.kind}: ${status.hold.message}${opens}`]);
+  }
+  const a = status.approvals;
+  if (a) {
+    const by = a.approvedBy.length > 0 ? `: ${a.approvedBy.join(', ')}` : '';
+    const still = a.satisfied
+      ? ''
+      : `; may still approve: ${a.mayStillApprove.join(', ') || 'anyone allowed by RBAC'}`;
+    rows.push(['Approvals', `${a.approvedBy.length} of ${a.required}${by}${still}`]);
+  }
+  if (status.windows) {
+    const list = (kind: string, windows: { name: string; schedule: string; durationMs: number }[]) =>
+      windows.map((w) => `${kind} ${w.name} (${w.schedule}, ${formatDurationMs(w.durationMs)})`);
+    const all = [...list('allow', status.windows.allow), ...list('deny', status.windows.deny)];
+    rows.push(['Deploy windows', `${all.join('; ')} in ${status.windows.timeZone}`]);
+  }
+  if (gate) rows.push(['Change gate', gate.open ? 'open now' : `closed now: ${gate.message}`]);
+  return rows;
 }
 
 function metricsTable(status: RolloutStatus, now: Date): string {
@@ -207,6 +244,7 @@ export function renderRunning(view: RunningView, now: Date): string {
     ['Iteration', progressBar(s.iteration, s.iterations)],
     ['Failed checks', `${s.failedChecks}/${s.threshold}`],
     ['Waiting for', formatWait(s.wait, now)],
+    ...changeControlFields(s, now, view.gate),
     ['Last event', s.message],
   ]);
   const actions =

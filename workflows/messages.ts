@@ -6,7 +6,7 @@ import type { ValidCanary } from '../canary/validate.ts';
 import type { NoDataPolicy } from '../analysis/metric-check.ts';
 import type { IterationOutcome } from '../analysis/iteration.ts';
 import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
-import type { Actor, Approval } from '../canary/change-control.ts';
+import type { Actor, Approval, ChangeWindows } from '../canary/change-control.ts';
 import type { ApprovalsStatus, HoldStatus } from './steering-messages.ts';
 
 /**
@@ -120,6 +120,8 @@ export interface RolloutStatus {
   hold?: HoldStatus;
   /** The approvals, when the policy requires them. */
   approvals?: ApprovalsStatus;
+  /** The policy's deploy windows, when it has any. */
+  windows?: ChangeWindows;
 }
 
 export const statusQuery = defineQuery<RolloutStatus>('status');

@@ -26,6 +26,7 @@ export function rolloutStatus(run: RolloutRun): RolloutStatus {
     ...(state.keepWarm ? { keepWarm: state.keepWarm } : {}),
     ...(run.input.policy ? { strategy: run.input.policy.strategy, policy: run.input.policy.name } : {}),
     ...(state.hold ? { hold: state.hold } : {}),
+    ...(run.input.policy?.windows ? { windows: run.input.policy.windows } : {}),
     ...(run.input.policy?.approvals
       ? {
           approvals: {

@@ -4,6 +4,7 @@ import { getCanary, listRuns, queryStatus, runEnding, runningRollout } from '../
 import { renderIdle, renderRunning, temporalUiLink } from '../format.ts';
 import type { IdleView, RunningView } from '../format.ts';
 import { canaryNamespaceOption, parseCanaryRef } from './arguments.ts';
+import { changeGateNow } from '../change-gate.ts';
 import { print } from './context.ts';
 import type { Command } from './context.ts';
 
@@ -27,11 +28,13 @@ export const statusCommand: Command<typeof options> = {
     if (run) {
       const status = await queryStatus(client, run.workflowId).catch(() => undefined);
       if (status) {
+        const gate = await changeGateNow(ctx.kube(), ref.namespace, status.windows);
         const view: RunningView = {
           workflowId: run.workflowId,
           runId: run.runId,
           url: temporalUiLink(uiUrl, namespace, run.workflowId, run.runId),
           status,
+          ...(gate ? { gate } : {}),
         };
         print(ctx, { running: true, ...view }, () => renderRunning(view, ctx.now()));
         return 0;

@@ -256,7 +256,7 @@ test('status without a running rollout shows the Canary status and how the last 
   assert.match(text.stdout, /Phase +Succeeded/);
   assert.match(text.stdout, new RegExp(`Promoted +${firstRevision}`));
   assert.match(text.stdout, /Outcome +promoted/);
-  assert.match(text.stdout, /promote by alice@example\.com: looks good in staging/);
+  assert.match(text.stdout, /promote by alice@example\.com \(as typed\): looks good in staging/);
   assert.equal((await readCanaryStatus(scenario.namespace, 'podinfo')).phase, 'Succeeded');
 });
 
@@ -306,8 +306,8 @@ test('history lists every rollout with outcome and who steered it; --rollout tel
 
   const text = await cli('history', canary);
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /promote by alice@example\.com: looks good in staging/);
-  assert.match(text.stdout, /abort by bob: error budget burning/);
+  assert.match(text.stdout, /promote by alice@example\.com \(as typed\): looks good in staging/);
+  assert.match(text.stdout, /abort by bob \(as typed\): error budget burning/);
 
   const steps = await cli('history', canary, '--rollout', firstRevision.slice(0, 6));
   assert.equal(steps.code, 0, steps.stderr);

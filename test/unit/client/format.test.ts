@@ -153,7 +153,7 @@ test('status of a running rollout: every field of the query, checks against thei
   assert.match(out, /^Waiting for +next iteration until 12:00:04 \(in 4s\)$/m);
   assert.match(out, /^ {2}request-success-rate +97\.5 +>= 99 +FAIL +2s ago$/m);
   assert.match(out, /^ {2}load-test +rollout +ok +3s ago +HTTP 200$/m);
-  assert.match(out, /^ {2}2025-03-01 11:59:59 {2}promote by alice: hotfix$/m);
+  assert.match(out, /^ {2}2025-03-01 11:59:59 {2}promote by alice (as typed): hotfix$/m);
   assert.match(out, /^Temporal UI: http:\/\/ui\/x$/m);
 });
 
@@ -192,7 +192,7 @@ test('history: one block per rollout with outcome, reason, who steered and the l
     [
       '01234567  rollout     2025-03-01 11:00:00 → 11:05:00  rolled-back',
       '  Rolling back podinfo.test aborted by bob: error budget',
-      '  2025-03-01 11:04:59  abort by bob: error budget',
+      '  2025-03-01 11:04:59  abort by bob (as typed): error budget',
       '  cutover/test/podinfo/rollout/0123456789abcdef',
       '  http://ui/x',
       '',
