@@ -153,7 +153,7 @@ test('status of a running rollout: every field of the query, checks against thei
   assert.match(out, /^Waiting for +next iteration until 12:00:04 \(in 4s\)$/m);
   assert.match(out, /^ {2}request-success-rate +97\.5 +>= 99 +FAIL +2s ago$/m);
   assert.match(out, /^ {2}load-test +rollout +ok +3s ago +HTTP 200$/m);
-  assert.match(out, /^ {2}2025-03-01 11:59:59 {2}promote by alice (as typed): hotfix$/m);
+  assert.match(out, /^ {2}2025-03-01 11:59:59 {2}promote by alice \(as typed\): hotfix$/m);
   assert.match(out, /^Temporal UI: http:\/\/ui\/x$/m);
 });
 
