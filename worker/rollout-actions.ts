@@ -463,16 +463,27 @@ export class RolloutActionController {
         this.attempts.delete(uid);
       }
     });
+    // A watch that keeps failing (the CRD missing, a grant taken away) is retried ever less often.
+    let restarts = 0;
     informer.on('error', (error: unknown) => {
       if (this.stopped) return;
-      this.options.log.warn('RolloutAction watch dropped; restarting', { error: String(error) });
+      const delayMs = Math.min(1000 * 2 ** restarts, 60_000);
+      restarts += 1;
+      this.options.log.warn(
+        'RolloutAction watch failed; restarting (until it runs, cutover approve|promote|… are not acted on: the worker needs the CRD rolloutactions.cutover.dev and the grants of deploy/base/rbac.yaml)',
+        { error: String(error).split('\n')[0], delayMs },
+      );
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        void informer.start().catch(() => undefined);
-      }, 1000);
+        void informer.start().then(
+          () => (restarts = 0),
+          () => undefined,
+        );
+      }, delayMs);
       this.timers.add(timer);
     });
     this.informer = informer;
+    // A failed list or watch is an 'error' event (above), never a rejection: the rollouts go on.
     await informer.start();
     this.options.log.info('RolloutAction controller started', { namespace: namespace ?? 'all' });
   }

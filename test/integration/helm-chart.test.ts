@@ -324,7 +324,7 @@ test('helm template renders the CRDs kept, the worker with two replicas and prob
   );
 });
 
-test('helm template: a watched namespace gets a Role and RoleBinding there, and no ClusterRole', async () => {
+test('helm template: a watched namespace gets a Role and RoleBinding there, and no ClusterRole for the worker', async () => {
   const objects = await template('cutover-system', ['watchNamespace=apps', 'crds.install=false']);
   assert.equal(objects.filter((o) => o.kind === 'CustomResourceDefinition').length, 0);
   const role = only<k8s.V1Role>(objects, 'Role', 'apps');

@@ -6,7 +6,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { rolloutAttemptAnnotation } from '../../../canary/annotations.ts';
 import { validateRolloutAction, type RolloutAction } from '../../../canary/rollout-action.ts';
-import { actOnRolloutAction } from '../../../worker/rollout-actions.ts';
+import * as k8s from '@kubernetes/client-node';
+import { actOnRolloutAction, RolloutActionController } from '../../../worker/rollout-actions.ts';
+import type { InformerFactory } from '../../../worker/watcher.ts';
 import type { AdmissionCheck, ClusterPort, SteeringPort } from '../../../worker/rollout-actions.ts';
 import { retryToken, retryVerdict } from '../../../worker/rollout-retry.ts';
 import type { PastRollout } from '../../../worker/rollout-retry.ts';
@@ -215,3 +217,99 @@ test('retry is refused while a rollout runs, for a promoted revision, and for on
   });
   assert.equal(terminated.kind, 'retry');
 });
+
+// ---- the controller: which objects it acts on, retries, giving up ----
+
+type Handler = (object: k8s.KubernetesObject) => void;
+
+class FakeInformer {
+  private readonly handlers = new Map<string, Handler[]>();
+  private readonly initial: k8s.KubernetesObject[];
+  constructor(initial: k8s.KubernetesObject[]) {
+    this.initial = initial;
+  }
+  on(event: string, handler: Handler): void {
+    this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
+  }
+  emit(event: 'add' | 'update' | 'delete', object: k8s.KubernetesObject): void {
+    for (const handler of this.handlers.get(event) ?? []) handler(object);
+  }
+  async start(): Promise<void> {
+    for (const object of this.initial) this.emit('add', object);
+  }
+  async stop(): Promise<void> {}
+}
+
+const kubeconfig = new k8s.KubeConfig();
+kubeconfig.loadFromOptions({
+  clusters: [{ name: 'fake', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+  users: [{ name: 'fake' }],
+  contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
+  currentContext: 'fake',
+});
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function stored(name: string, status: Record<string, unknown> = {}): k8s.KubernetesObject {
+  return {
+    apiVersion: 'cutover.dev/v1alpha1',
+    kind: 'RolloutAction',
+    metadata: { name, namespace: 'apps', uid: `uid-${name}`, creationTimestamp: new Date() },
+    ...{ spec: { canary: 'podinfo', action: 'promote', reason: 'r', user: 'bob', groups: [] }, status },
+  } as k8s.KubernetesObject;
+}
+
+test('the controller acts on new ones only, once each; a failing call is tried again, then given up with the cause', async () => {
+  let failures = 2;
+  const f = fakes({
+    rollouts: [running],
+    update: async () => {
+      if (failures-- > 0) throw new Error('14 UNAVAILABLE: no connection');
+    },
+  });
+  const written: [string, string][] = [];
+  f.cluster.writeStatus = async (a, outcome) => void written.push([a.name, outcome.reason]);
+  const informer = new FakeInformer([stored('new'), stored('done', { phase: 'Applied' }), stored('broken')]);
+  // `broken` never gets an answer from Temporal.
+  const controller = new RolloutActionController({
+    kubeconfig,
+    ports: f,
+    log: quiet,
+    retryDelayMs: 5,
+    maxAttempts: 3,
+    informerFactory: (() => informer) as unknown as InformerFactory,
+  });
+  let brokenTries = 0;
+  const update = f.steering.update;
+  f.steering.update = async (workflowId, action, request, updateId) => {
+    if (updateId === 'uid-broken') {
+      brokenTries++;
+      throw new Error('deadline exceeded');
+    }
+    return update(workflowId, action, request, updateId);
+  };
+  await controller.start();
+  await waitUntil(() => written.length === 2);
+  // A resync or status update of a settled one changes nothing.
+  informer.emit('update', stored('new'));
+  await controller.idle();
+  await controller.stop();
+  assert.deepEqual(written.sort(), [
+    ['broken', 'RolloutUnreachable'],
+    ['new', 'Applied'],
+  ]);
+  assert.equal(brokenTries, 3);
+  assert.deepEqual(
+    f.updates.filter((u) => u.updateId === 'uid-new').map((u) => u.updateId),
+    ['uid-new', 'uid-new', 'uid-new'],
+    'the same update id on every try',
+  );
+});
+
+async function waitUntil(done: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
