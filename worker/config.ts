@@ -136,7 +136,8 @@ Scale (one worker holds about 1,000 rollouts with the defaults):
                                  itself in place (same pid) with --max-old-space-size=n (default Node's)
 
   --no-watcher                                             run the worker only, start no rollouts
-  --no-rollout-actions                                     do not act on RolloutActions (cutover.dev)
+  --no-rollout-actions                                     do not act on RolloutActions (cutover approve|
+                                                           promote|…); with --no-watcher, neither
   --help                                                   print this text
 `;
 

@@ -250,20 +250,21 @@ export async function runWorker(argv: string[]): Promise<number> {
     : undefined;
 
   // RolloutActions (cutover approve|promote|…, admitted with the identity the API server verified)
-  // become Updates of the running rollouts.
-  const rolloutActions = config.rolloutActions
-    ? new RolloutActionController({
-        kubeconfig,
-        namespace: config.watchNamespace,
-        ports: clusterPorts({
+  // become Updates of the running rollouts. Beside the watcher: a --no-watcher worker only runs tasks.
+  const rolloutActions =
+    config.rolloutActions && config.watcher
+      ? new RolloutActionController({
           kubeconfig,
-          client,
-          address: temporal.address,
-          currentRevision: (input) => activities.currentRevision(input),
-        }),
-        log: log.child({ component: 'rollout-actions' }),
-      })
-    : undefined;
+          namespace: config.watchNamespace,
+          ports: clusterPorts({
+            kubeconfig,
+            client,
+            address: temporal.address,
+            currentRevision: (input) => activities.currentRevision(input),
+          }),
+          log: log.child({ component: 'rollout-actions' }),
+        })
+      : undefined;
 
   // RolloutFreezes: each one's Ready condition, and a signal to the rollouts it may cover when it changes.
   const freezeWatch = watcher
