@@ -537,6 +537,90 @@ describe('the worker turns admitted RolloutActions into steering', () => {
         namespace: ns.name,
       });
       assert.ok(primary.spec?.template.spec?.containers[0]?.command?.includes('--ui-message=v3'));
+      lastRevision = run.revision ?? '';
+    } catch (error) {
+      t.diagnostic(worker.logs().slice(-4000));
+      throw error;
+    }
+  });
+  test('two of three approvers: a second approval by the same person is refused, another approver promotes', async (t) => {
+    const custom = kube().config.makeApiClient(k8s.CustomObjectsApi);
+    const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+    try {
+      await custom.createNamespacedCustomObject({
+        group: 'cutover.dev',
+        version: 'v1alpha1',
+        namespace: ns.name,
+        plural: 'rolloutpolicies',
+        body: {
+          apiVersion: 'cutover.dev/v1alpha1',
+          kind: 'RolloutPolicy',
+          metadata: { name: 'two-approvers', namespace: ns.name },
+          spec: {
+            selector: { matchLabels: { app: 'podinfo' } },
+            approvals: { required: 2, from: { users: ['carol'], groups: ['release-managers'] } },
+          },
+        },
+      });
+      await custom.patchNamespacedCustomObject(
+        {
+          group: 'flagger.app',
+          version: 'v1beta1',
+          namespace: ns.name,
+          plural: 'canaries',
+          name: 'podinfo',
+          body: { metadata: { labels: { app: 'podinfo' } }, spec: { analysis: { iterations: 2 } } },
+        },
+        merge,
+      );
+      await setMessage(ns.name, 'v5');
+      const run = await until('a running rollout of v5', async () => {
+        const found = await runningRollout(temporal, endpoints.temporalAddress, {
+          namespace: ns.name,
+          name: 'podinfo',
+        });
+        return found?.revision !== undefined && found.revision !== lastRevision ? found : undefined;
+      });
+      await waitForPhase(ns.name, ['WaitingPromotion']);
+      const first = await cutoverAs(
+        'alice',
+        'approve',
+        `${ns.name}/podinfo`,
+        '--reason',
+        'staging soak passed',
+      );
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /^approve of \S+ applied, as alice/);
+      const twice = await cutoverAs('alice', 'approve', `${ns.name}/podinfo`, '--reason', 'really');
+      assert.equal(twice.code, 7, twice.stderr);
+      assert.match(twice.stderr, /refused approve: alice has already approved \(1 of 2\)/);
+      const operator = await cutoverAs('bob', 'approve', `${ns.name}/podinfo`, '--reason', 'me too');
+      assert.equal(operator.code, 7);
+      assert.match(operator.stderr, /rule RBAC: bob may not approve/);
+      assert.equal(
+        (await readCanaryStatus(ns.name, 'podinfo')).phase,
+        'WaitingPromotion',
+        'one approval is not enough',
+      );
+      const second = await cutoverAs(
+        'carol',
+        'approve',
+        `${ns.name}/podinfo`,
+        '--reason',
+        'change ticket 4711',
+      );
+      assert.equal(second.code, 0, second.stderr);
+      const result = await temporal.workflow.getHandle<typeof rolloutWorkflow>(run.workflowId).result();
+      assert.equal(result.outcome, 'promoted');
+      assert.deepEqual(
+        result.manualActions.map((a) => [a.action, a.by, a.actor?.verified]),
+        [
+          ['approve', 'alice', true],
+          ['approve', 'carol', true],
+        ],
+      );
+      await waitForPhase(ns.name, ['Succeeded']);
+      lastRevision = run.revision ?? '';
     } catch (error) {
       t.diagnostic(worker.logs().slice(-4000));
       throw error;
