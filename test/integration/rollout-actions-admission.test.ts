@@ -15,6 +15,7 @@ import {
 } from '../../canary/rollout-action.ts';
 import type { SteeringActionName } from '../../workflows/steering-messages.ts';
 import type { rolloutWorkflow } from '../../workflows/rollout.ts';
+import { statusQuery } from '../../workflows/messages.ts';
 import { createRolloutAction, selfIdentity, type CreateResult } from '../../client/rollout-actions.ts';
 import { canaryEvents, canaryObject, readCanaryStatus } from '../support/canaries.ts';
 import { runCutover, type CliRun } from '../support/cli-process.ts';
@@ -505,7 +506,7 @@ describe('the worker turns admitted RolloutActions into steering', () => {
     }
   });
 
-  test('an admitted abort rolls the running rollout back, with bob and the reason', async (t) => {
+  test('admitted pause and resume hold and continue the analysis; an admitted abort rolls back, with bob and the reason', async (t) => {
     try {
       await setMessage(ns.name, 'v4');
       const run = await until('a running rollout of v4', async () => {
@@ -522,14 +523,34 @@ describe('the worker turns admitted RolloutActions into steering', () => {
         resume.stderr,
         new RegExp(`refused \\(RolloutAction \\S+\\): ${run.workflowId} refused resume: .+`),
       );
+      // Pause holds the analysis (the query says so) until resume.
+      const pause = await cutoverAs(
+        'bob',
+        'pause',
+        `${ns.name}/podinfo`,
+        '--reason',
+        'looking at a dashboard',
+      );
+      assert.equal(pause.code, 0, pause.stderr);
+      assert.match(pause.stdout, /paused by bob: looking at a dashboard/);
+      const handle = temporal.workflow.getHandle<typeof rolloutWorkflow>(run.workflowId);
+      assert.equal((await handle.query(statusQuery)).hold?.kind, 'paused');
+      const resumed = await cutoverAs('bob', 'resume', `${ns.name}/podinfo`, '--reason', 'dashboard is fine');
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stdout, /resumed by bob: dashboard is fine/);
+      assert.equal((await handle.query(statusQuery)).hold, undefined);
       const abort = await cutoverAs('bob', 'abort', `${ns.name}/podinfo`, '--reason', 'error budget burning');
       assert.equal(abort.code, 0, abort.stderr);
       assert.match(abort.stdout, /^abort of \S+\/podinfo applied, as bob/);
-      const result = await temporal.workflow.getHandle<typeof rolloutWorkflow>(run.workflowId).result();
+      const result = await handle.result();
       assert.equal(result.outcome, 'rolled-back');
       assert.deepEqual(
         result.manualActions.map((a) => [a.action, a.by, a.actor?.verified]),
-        [['abort', 'bob', true]],
+        [
+          ['pause', 'bob', true],
+          ['resume', 'bob', true],
+          ['abort', 'bob', true],
+        ],
       );
       await waitForPhase(ns.name, ['Failed']);
       const primary = await kube().apps.readNamespacedDeployment({
