@@ -113,7 +113,10 @@ export function isHeld(run: RolloutRun): boolean {
 export async function flushNotices(run: RolloutRun, progress: Omit<Progress, 'events'> = {}): Promise<void> {
   if (run.state.notices.length === 0 && progress.phase === undefined) return;
   const events = run.state.notices.splice(0);
-  await report(run, { ...progress, events }, 'steering events');
+  // Steering is part of the change record: the alert providers hear it too.
+  const last = events[events.length - 1];
+  const alert = last ? { alert: { severity: 'info' as const, message: last.message } } : {};
+  await report(run, { ...progress, ...alert, events }, 'steering events');
 }
 
 export type ReadyWait =

@@ -85,8 +85,14 @@ function result(run: RolloutRun, message: string): ActionResult {
   };
 }
 
+/** The actor as events name them: the user, their own groups (not system:*), and whether it was verified. */
 function who(request: ActionRequest): string {
-  return `${request.actor.user}${request.actor.verified ? '' : ' (unverified)'}`;
+  const groups = request.actor.groups.filter((g) => !g.startsWith('system:'));
+  const notes = [
+    ...(groups.length > 0 ? [`groups ${groups.join(', ')}`] : []),
+    ...(request.actor.verified ? [] : ['unverified']),
+  ];
+  return `${request.actor.user}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
 }
 
 function promote(run: RolloutRun, request: ActionRequest): ActionResult {

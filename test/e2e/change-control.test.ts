@@ -307,9 +307,15 @@ describe('change control on the real stack', () => {
       await untilPhase(s, 'Succeeded');
       const messages = await s.messages();
       assert.ok(
-        messages.some((m) => m === `Analysis of podinfo.${s.ns} paused by dana: investigating a spike`),
+        messages.some(
+          (m) => m === `Analysis of podinfo.${s.ns} paused by dana (groups oncall): investigating a spike`,
+        ),
       );
-      assert.ok(messages.some((m) => m === `Analysis of podinfo.${s.ns} resumed by dana: spike explained`));
+      assert.ok(
+        messages.some(
+          (m) => m === `Analysis of podinfo.${s.ns} resumed by dana (groups oncall): spike explained`,
+        ),
+      );
     });
   });
 });
