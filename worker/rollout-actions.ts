@@ -207,8 +207,6 @@ export interface PortOptions {
   /** Deadline of each Kubernetes call (default 10 s) and of each Update (default 20 s). */
   kubernetesTimeoutMs?: number;
   updateTimeoutMs?: number;
-  /** How long a namespace's positive admission check is remembered (default 60 s). */
-  admissionCacheMs?: number;
 }
 
 const probeUser = 'system:cutover:admission-probe';
@@ -276,17 +274,11 @@ export function clusterPorts(options: PortOptions): { cluster: ClusterPort; stee
   const core = kubeconfig.makeApiClient(k8s.CoreV1Api);
   const kubeMs = options.kubernetesTimeoutMs ?? 10_000;
   const updateMs = options.updateTimeoutMs ?? 20_000;
-  const cacheMs = options.admissionCacheMs ?? 60_000;
-  const enforcedUntil = new Map<string, number>();
 
   const cluster: ClusterPort = {
-    async admission(namespace) {
-      if ((enforcedUntil.get(namespace) ?? 0) > Date.now()) return { enforced: true };
-      const check = await probeAdmission(custom, namespace, kubeMs);
-      if (check.enforced) enforcedUntil.set(namespace, Date.now() + cacheMs);
-      else enforcedUntil.delete(namespace);
-      return check;
-    },
+    // Asked for every RolloutAction, never remembered: a policy removed a minute ago must not be
+    // trusted now. People steer rarely; one dry run each is cheap.
+    admission: (namespace) => probeAdmission(custom, namespace, kubeMs),
     async readCanary(namespace, name) {
       try {
         const raw = (await custom.getNamespacedCustomObject(
