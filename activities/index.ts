@@ -22,6 +22,8 @@ export interface ActivityDeps {
   deployments?: DeploymentWatch;
   /** Where Prometheus queries, webhooks and alerts may go. Default: anywhere but link-local and metadata. */
   outboundPolicy?: DestinationPolicy;
+  /** Temporal UI's base URL: alerts link to the rollout there. */
+  temporalUiUrl?: string;
   /** The deploy-window gate's settings (deadlines; where to say that freezes cannot be read). */
   changeWindows?: ChangeWindowDeps;
 }

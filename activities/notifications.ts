@@ -3,8 +3,12 @@
 //
 // A chat hook's address is its credential (Slack, Discord, Teams and Google Chat carry the secret in
 // the path or the query), so messages name only its scheme and host.
+//
+// With the worker's Temporal UI address (--temporal-ui-url), every alert links to the rollout's run in
+// Temporal UI, in each chat system's own way of showing a link.
 import * as k8s from '@kubernetes/client-node';
-import { CancelledFailure } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
+import { temporalUiLink } from '../client/format.ts';
 import { quoteForMessage, urlOrigin } from '../canary/redact.ts';
 import { alertProviderSchema } from '../canary/spec.ts';
 import { OutboundCallError, boundedRequest, hookMaxResponseBytes, throwIfCancelled } from './bounded-http.ts';
@@ -21,6 +25,18 @@ export interface SendAlertsInput {
   message: string;
   phase: string;
   revision: string;
+  /**
+   * The rollout the alert is about, for its Temporal UI link. Absent: the workflow that called the
+   * activity (sendAlerts, or the rollout step that sends alerts) is taken from the activity's context.
+   */
+  rollout?: RolloutRun;
+}
+
+/** One run of a rollout workflow, as Temporal UI addresses it. */
+export interface RolloutRun {
+  namespace: string;
+  workflowId: string;
+  runId?: string;
 }
 
 export interface SendAlertsResult {
@@ -37,11 +53,38 @@ export function alertWanted(subscribed: AlertSeverity, message: AlertSeverity): 
   return rank[message] >= rank[subscribed];
 }
 
-/** The HTTP body each provider type expects. */
+/** The words of the link to the rollout, on every provider. */
+export const temporalUiLinkText = 'Open the rollout in Temporal UI';
+
+/** The run of the workflow the current activity acts for; undefined outside an activity. */
+export function currentRolloutRun(): RolloutRun | undefined {
+  let info;
+  try {
+    info = Context.current().info;
+  } catch {
+    return undefined; // called outside an activity (a test, a tool)
+  }
+  const execution = info.workflowExecution;
+  if (execution === undefined) return undefined; // a standalone activity: no rollout to link
+  return { namespace: info.namespace, workflowId: execution.workflowId, runId: execution.runId };
+}
+
+/** The Temporal UI page of the rollout's run, when the worker knows where Temporal UI is. */
+export function rolloutUiLink(uiUrl: string | undefined, run: RolloutRun | undefined): string | undefined {
+  if (uiUrl === undefined || uiUrl === '' || run === undefined) return undefined;
+  return temporalUiLink(uiUrl.replace(/\/+$/, ''), run.namespace, run.workflowId, run.runId);
+}
+
+/**
+ * The HTTP body each provider type expects. `link` (the rollout in Temporal UI) is shown the way each
+ * one shows a link: a Slack attachment's title_link (Rocket.Chat and Discord's Slack endpoint read it
+ * too), a Teams card's OpenUri action, a Google Chat card's button.
+ */
 export function alertPayload(
   type: string,
   input: SendAlertsInput,
   provider: { channel?: string; username?: string },
+  link?: string,
 ): unknown {
   const title = `${input.canary.name}.${input.canary.namespace}`;
   const fields = [
@@ -63,6 +106,13 @@ export function alertPayload(
             facts: fields.map((f) => ({ name: f.title, value: f.value })),
           },
         ],
+        ...(link === undefined
+          ? {}
+          : {
+              potentialAction: [
+                { '@type': 'OpenUri', name: temporalUiLinkText, targets: [{ os: 'default', uri: link }] },
+              ],
+            }),
       };
     case 'gchat':
       return {
@@ -74,6 +124,17 @@ export function alertPayload(
                 widgets: [
                   { textParagraph: { text: input.message } },
                   ...fields.map((f) => ({ keyValue: { topLabel: f.title, content: f.value } })),
+                  ...(link === undefined
+                    ? []
+                    : [
+                        {
+                          buttons: [
+                            {
+                              textButton: { text: temporalUiLinkText, onClick: { openLink: { url: link } } },
+                            },
+                          ],
+                        },
+                      ]),
                 ],
               },
             ],
@@ -89,6 +150,7 @@ export function alertPayload(
           {
             color: colors[input.severity],
             author_name: title,
+            ...(link === undefined ? {} : { title: temporalUiLinkText, title_link: link }),
             text: input.message,
             mrkdwn_in: ['text'],
             fields: fields.map((f) => ({ ...f, short: true })),
@@ -107,6 +169,8 @@ export interface NotificationDeps {
   outboundPolicy?: DestinationPolicy;
   /** Default 10 s. */
   alertTimeoutMs?: number;
+  /** Temporal UI's base URL (`--temporal-ui-url`); absent, alerts carry no link to the rollout. */
+  temporalUiUrl?: string;
 }
 
 /** POSTs one alert within the bounds of every outbound call; throws with a message fit for history. */
@@ -160,7 +224,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
   const custom = deps.kubeconfig.makeApiClient(k8s.CustomObjectsApi);
   const core = deps.kubeconfig.makeApiClient(k8s.CoreV1Api);
 
-  async function deliver(alert: ResolvedAlert, input: SendAlertsInput): Promise<void> {
+  async function deliver(alert: ResolvedAlert, input: SendAlertsInput, link?: string): Promise<void> {
     const { name, namespace } = alert.providerRef;
     const raw = await custom
       .getNamespacedCustomObject({
@@ -201,7 +265,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
         `AlertProvider ${namespace}/${name} has no address: set spec.address or a Secret key "address"`,
       );
     const url = provider.type === 'discord' && !address.endsWith('/slack') ? `${address}/slack` : address;
-    await postAlert(url, alertPayload(provider.type, input, provider), {
+    await postAlert(url, alertPayload(provider.type, input, provider, link), {
       ...(deps.outboundPolicy ? { policy: deps.outboundPolicy } : {}),
       ...(deps.alertTimeoutMs !== undefined ? { timeoutMs: deps.alertTimeoutMs } : {}),
     });
@@ -209,10 +273,11 @@ export function createNotificationActivities(deps: NotificationDeps) {
 
   async function sendAlerts(input: SendAlertsInput): Promise<SendAlertsResult> {
     const result: SendAlertsResult = { sent: [], failed: [] };
+    const link = rolloutUiLink(deps.temporalUiUrl, input.rollout ?? currentRolloutRun());
     for (const alert of input.alerts) {
       if (!alertWanted(alert.severity, input.severity)) continue;
       try {
-        await deliver(alert, input);
+        await deliver(alert, input, link);
         result.sent.push(alert.name);
       } catch (error) {
         if (error instanceof CancelledFailure) throw error;

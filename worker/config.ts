@@ -69,6 +69,8 @@ export interface WorkerConfig {
   kubernetes: KubernetesSource;
   /** Prometheus for builtin metrics when a Canary names no `metricsServer`; no trailing slash. */
   prometheusUrl: string;
+  /** Temporal UI's base URL, for the link to the rollout in every alert; absent = alerts carry no link. */
+  temporalUiUrl?: string;
   logLevel: LogLevel;
   /** The one listener for /metrics, /healthz and /readyz. */
   http: { address: string; port: number };
@@ -111,6 +113,7 @@ Every flag has an environment variable; the flag wins.
   --api-key key                  TEMPORAL_API_KEY          Temporal Cloud API key (implies TLS)
   --kubeconfig file[:file]       KUBECONFIG                (default in-cluster, else ~/.kube/config)
   --prometheus-url url           PROMETHEUS_URL            (default http://127.0.0.1:9090)
+  --temporal-ui-url url          TEMPORAL_UI_URL           Temporal UI, for the rollout's link in alerts (default none)
   --log-level level              LOG_LEVEL                 debug|info|warn|error (default info)
   --metrics-port port            CUTOVER_METRICS_PORT      /metrics, /healthz, /readyz (default 8080)
   --sdk-metrics-port port        CUTOVER_SDK_METRICS_PORT  Temporal SDK worker metrics at /metrics (default off; 9464 in deploy/)
@@ -153,6 +156,7 @@ const options = {
   'api-key': { type: 'string' },
   kubeconfig: { type: 'string' },
   'prometheus-url': { type: 'string' },
+  'temporal-ui-url': { type: 'string' },
   'log-level': { type: 'string' },
   'metrics-port': { type: 'string' },
   'sdk-metrics-port': { type: 'string' },
@@ -248,6 +252,10 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
       ? { mode: 'kubeconfig', paths: [] }
       : kubernetesSource(setting('kubeconfig', 'KUBECONFIG'), inCluster, env);
   const prometheusUrl = httpUrl(setting('prometheus-url', 'PROMETHEUS_URL')) ?? 'http://127.0.0.1:9090';
+  const temporalUiUrl = httpUrl(
+    setting('temporal-ui-url', 'TEMPORAL_UI_URL'),
+    'https://temporal-ui.example.com',
+  );
   const logLevel = oneOf(setting('log-level', 'LOG_LEVEL'), logLevels) ?? 'info';
   const port = portNumber(setting('metrics-port', 'CUTOVER_METRICS_PORT')) ?? 8080;
   const sdkMetricsSetting = setting('sdk-metrics-port', 'CUTOVER_SDK_METRICS_PORT');
@@ -268,6 +276,7 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
     temporal,
     kubernetes,
     prometheusUrl,
+    ...(temporalUiUrl === undefined ? {} : { temporalUiUrl }),
     logLevel,
     http: { address: address ?? (inCluster ? '0.0.0.0' : '127.0.0.1'), port },
     ...(sdkMetricsPort === undefined ? {} : { sdkMetricsPort }),
@@ -502,20 +511,19 @@ function listenAddress(value: Setting | undefined): string | undefined {
   return value.value;
 }
 
-function httpUrl(value: Setting | undefined): string | undefined {
+function httpUrl(
+  value: Setting | undefined,
+  example = 'http://prometheus.monitoring:9090',
+): string | undefined {
   if (value === undefined) return undefined;
   let url: URL;
   try {
     url = new URL(value.value);
   } catch {
-    return fail(
-      `${value.source} must be an http(s) URL (e.g. http://prometheus.monitoring:9090), got '${value.value}'`,
-    );
+    return fail(`${value.source} must be an http(s) URL (e.g. ${example}), got '${value.value}'`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    fail(
-      `${value.source} must be an http(s) URL (e.g. http://prometheus.monitoring:9090), got '${value.value}'`,
-    );
+    fail(`${value.source} must be an http(s) URL (e.g. ${example}), got '${value.value}'`);
   }
   return value.value.replace(/\/+$/, '');
 }

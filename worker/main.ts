@@ -160,6 +160,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     kubeconfig,
     temporal: client,
     defaultPrometheusUrl: config.prometheusUrl,
+    ...(config.temporalUiUrl === undefined ? {} : { temporalUiUrl: config.temporalUiUrl }),
     deployments,
     changeWindows: { onUnreadable: (message) => log.warn(message) },
   });

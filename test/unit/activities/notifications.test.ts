@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, test } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import {
   alertPayload,
   alertWanted,
   createNotificationActivities,
   postAlert,
+  rolloutUiLink,
+  temporalUiLinkText,
 } from '../../../activities/notifications.ts';
-import type { SendAlertsInput } from '../../../activities/notifications.ts';
+import type { SendAlertsInput, SendAlertsResult } from '../../../activities/notifications.ts';
 import { localKubeconfig, notFound, startLocalServer, type LocalServer } from './local-http.ts';
 
 const input: SendAlertsInput = {
@@ -74,6 +77,55 @@ test('msteams gets a MessageCard and gchat a card, both carrying the message', (
   assert.equal(chat.cards[0]?.sections[0]?.widgets[0]?.textParagraph?.text, input.message);
 });
 
+const link =
+  'https://temporal.example.com/namespaces/prod/workflows/cutover%2Ftest%2Fpodinfo%2Frollout%2F72eafe4142bebe9f/run-1';
+
+test('the link to the rollout is its run in Temporal UI, with the workflow id encoded, only when the UI is known', () => {
+  const run = {
+    namespace: 'prod',
+    workflowId: 'cutover/test/podinfo/rollout/72eafe4142bebe9f',
+    runId: 'run-1',
+  };
+  assert.equal(rolloutUiLink('https://temporal.example.com/', run), link);
+  assert.equal(rolloutUiLink(undefined, run), undefined);
+  assert.equal(rolloutUiLink('', run), undefined);
+  assert.equal(rolloutUiLink('https://temporal.example.com', undefined), undefined);
+});
+
+test('slack, rocket and discord link the rollout as the attachment title, Teams as an OpenUri action, Google Chat as a button', () => {
+  for (const type of ['slack', 'rocket', 'discord']) {
+    const body = alertPayload(type, input, {}, link) as {
+      attachments: { title?: string; title_link?: string; text: string }[];
+    };
+    assert.equal(body.attachments[0]?.title, temporalUiLinkText);
+    assert.equal(body.attachments[0]?.title_link, link);
+    assert.equal(body.attachments[0]?.text, input.message);
+  }
+  const teams = alertPayload('msteams', input, {}, link) as {
+    potentialAction?: { '@type': string; name: string; targets: { os: string; uri: string }[] }[];
+  };
+  assert.deepEqual(teams.potentialAction, [
+    { '@type': 'OpenUri', name: temporalUiLinkText, targets: [{ os: 'default', uri: link }] },
+  ]);
+  const chat = alertPayload('gchat', input, {}, link) as {
+    cards: {
+      sections: {
+        widgets: { buttons?: { textButton: { text: string; onClick: { openLink: { url: string } } } }[] }[];
+      }[];
+    }[];
+  };
+  const button = chat.cards[0]?.sections[0]?.widgets.at(-1)?.buttons?.[0]?.textButton;
+  assert.deepEqual(button, { text: temporalUiLinkText, onClick: { openLink: { url: link } } });
+});
+
+test('without a Temporal UI address no provider gets a link', () => {
+  for (const type of ['slack', 'rocket', 'discord', 'msteams', 'gchat']) {
+    const text = JSON.stringify(alertPayload(type, input, {}));
+    assert.ok(!text.includes('Temporal UI'), `${type}: ${text}`);
+    assert.ok(!text.includes('title_link') && !text.includes('potentialAction'), `${type}: ${text}`);
+  }
+});
+
 describe('postAlert', () => {
   let server: LocalServer;
   const asked: string[] = [];
@@ -137,10 +189,19 @@ describe('sendAlerts', () => {
   let api: LocalServer;
   let chat: LocalServer;
   const posted: string[] = [];
+  const bodies: string[] = [];
   before(async () => {
     chat = await startLocalServer((req, res) => {
       posted.push(req.url ?? '');
-      res.writeHead(req.url?.includes('broken') ? 500 : 200).end(req.url?.includes('broken') ? 'oops' : 'ok');
+      let raw = '';
+      req.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+      // Answered once the whole body is in, so a test reads it as soon as sendAlerts returns.
+      req.on('end', () => {
+        bodies.push(raw);
+        res
+          .writeHead(req.url?.includes('broken') ? 500 : 200)
+          .end(req.url?.includes('broken') ? 'oops' : 'ok');
+      });
     });
     api = await startLocalServer((req, res) => {
       const json = (body: unknown) =>
@@ -190,5 +251,39 @@ describe('sendAlerts', () => {
       /Secret test\/missing of AlertProvider test\/no-secret not found/,
     );
     assert.match(errors.absent ?? '', /AlertProvider test\/absent not found: create it/);
+  });
+
+  it('links each alert to the run of the workflow that sends it, read from the activity context', async () => {
+    const { sendAlerts } = createNotificationActivities({
+      kubeconfig: localKubeconfig(api),
+      temporalUiUrl: 'https://temporal.example.com',
+    });
+    const alerts = [
+      {
+        name: 'from-secret',
+        severity: 'info' as const,
+        providerRef: { name: 'from-secret', namespace: 'test' },
+      },
+    ];
+    bodies.length = 0;
+    const env = new MockActivityEnvironment({
+      namespace: 'prod',
+      workflowExecution: { workflowId: 'cutover/test/podinfo/rollout/72eafe4142bebe9f', runId: 'run-1' },
+    });
+    const result: SendAlertsResult = await env.run(sendAlerts, { ...input, alerts });
+    assert.deepEqual(result.failed, []);
+    const sent = JSON.parse(bodies[0] ?? '{}') as { attachments: { title_link?: string }[] };
+    assert.equal(sent.attachments[0]?.title_link, link);
+
+    // Outside an activity, a rollout named in the input is linked; with neither, none is.
+    bodies.length = 0;
+    await sendAlerts({ ...input, alerts, rollout: { namespace: 'default', workflowId: 'w/1' } });
+    await sendAlerts({ ...input, alerts });
+    const [named, none] = bodies.map((b) => JSON.parse(b) as { attachments: { title_link?: string }[] });
+    assert.equal(
+      named?.attachments[0]?.title_link,
+      'https://temporal.example.com/namespaces/default/workflows/w%2F1',
+    );
+    assert.equal(none?.attachments[0]?.title_link, undefined);
   });
 });

@@ -422,3 +422,21 @@ test('the help text documents every scale knob with its default', () => {
     assert.ok(workerUsage.includes(text), text);
   }
 });
+
+test('the Temporal UI address for the rollout links in alerts: none by default, from the flag or TEMPORAL_UI_URL', () => {
+  assert.equal(load([]).temporalUiUrl, undefined);
+  assert.equal(
+    load([], { ...baseEnv, TEMPORAL_UI_URL: 'https://temporal.example.com/' }).temporalUiUrl,
+    'https://temporal.example.com',
+  );
+  assert.equal(
+    load(['--temporal-ui-url', 'http://127.0.0.1:8233'], { ...baseEnv, TEMPORAL_UI_URL: 'https://other' })
+      .temporalUiUrl,
+    'http://127.0.0.1:8233',
+  );
+  assert.equal(
+    error(['--temporal-ui-url', 'temporal-ui:8080']),
+    "--temporal-ui-url must be an http(s) URL (e.g. https://temporal-ui.example.com), got 'temporal-ui:8080'",
+  );
+  assert.match(workerUsage, /--temporal-ui-url url +TEMPORAL_UI_URL/);
+});
