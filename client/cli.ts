@@ -22,6 +22,9 @@ import { rollbackCommand } from './commands/rollback.ts';
 import { statusCommand } from './commands/status.ts';
 import { undoCommand } from './commands/undo.ts';
 import { watchCommand } from './commands/watch.ts';
+import { codecServerCommand } from './commands/codec-server.ts';
+import { clientDataConverter } from '../worker/data-converter.ts';
+import { PayloadCodecError, loadKeyRing } from '../worker/payload-codec.ts';
 
 export const commands: readonly Command[] = [
   listCommand,
@@ -36,6 +39,7 @@ export const commands: readonly Command[] = [
   rollbackCommand,
   undoCommand,
   historyCommand,
+  codecServerCommand,
 ];
 
 const globalHelp = `Global flags:
@@ -44,11 +48,13 @@ const globalHelp = `Global flags:
   --namespace NAME         Temporal namespace (default $TEMPORAL_NAMESPACE, else default)
   --ui-url URL             Temporal UI, for links (default $TEMPORAL_UI_URL, else the local stack's)
   --kubeconfig FILE        cluster (default $KUBECONFIG, else the local stack's)
+  --payload-key-file FILE  key ring for encrypted payloads (default $CUTOVER_PAYLOAD_KEYS_FILE,
+                           else $CUTOVER_PAYLOAD_KEYS, else none)
   -h, --help               this help
 
 Exit codes: 0 ok; 1 watch: the rollout was not promoted; 2 canary not found; 3 no running rollout;
 4 Temporal unreachable; 5 Kubernetes unreachable; 6 rollout not found; 7 refused (admission, RBAC or
-the rollout); 8 no worker answered in time; 64 usage.
+the rollout); 8 no worker answered in time; 9 payload key missing or wrong; 64 usage.
 `;
 
 function mainHelp(): string {
@@ -90,15 +96,21 @@ function createContext(options: GlobalOptions): { ctx: CommandContext; close: ()
     stderr: stream(process.stderr),
     now: () => new Date(),
     temporal() {
-      client ??= Connection.connect({ address: options.address, connectTimeout: '5s' }).then(
-        (c) => {
-          connection = c;
-          return new Client({ connection: c, namespace: options.namespace });
-        },
-        (error: unknown) => {
+      client ??= (async () => {
+        // Read before connecting: a key ring that cannot be read is the user's to fix, not Temporal's.
+        const dataConverter = clientDataConverter(
+          loadKeyRing({
+            env: process.env,
+            ...(options.payloadKeyFile ? { file: options.payloadKeyFile } : {}),
+          }),
+        );
+        try {
+          connection = await Connection.connect({ address: options.address, connectTimeout: '5s' });
+        } catch (error) {
           throw temporalFailure(options.address, error);
-        },
-      );
+        }
+        return new Client({ connection, namespace: options.namespace, dataConverter });
+      })();
       return client;
     },
     kube() {
@@ -156,6 +168,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await command.run(context.ctx, parsed);
   } catch (error) {
     const failure = address ? temporalFailure(address, error) : error;
+    if (failure instanceof PayloadCodecError) {
+      process.stderr.write(`cutover: ${failure.message}\n`);
+      return ExitCode.payloadKey;
+    }
     if (failure instanceof CliError) {
       process.stderr.write(`cutover: ${failure.message}\n`);
       return failure.exitCode;

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { parseDuration } from '../canary/duration.ts';
 import { reuseApiConnections } from './kube-connections.ts';
+import { parseOrigins } from './codec-server.ts';
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -92,8 +93,20 @@ export interface WorkerConfig {
    * worker replaces itself with a Node started with the flag (same pid); absent = Node's default.
    */
   maxHeapMb?: number;
+  /** The key ring file (a mounted Secret); absent = CUTOVER_PAYLOAD_KEYS(_FILE) or no encryption. */
+  payloadKeyFile?: string;
+  /** The codec server for Temporal UI and the CLI; off when absent. Needs a payload key. */
+  codecServer?: CodecServerConfig;
   /** --help was given: print `workerUsage` and exit 0. */
   help: boolean;
+}
+
+export interface CodecServerConfig {
+  port: number;
+  address: string;
+  allowedOrigins: string[];
+  /** A file holding the bearer token; absent = CUTOVER_CODEC_TOKEN, or no token (loopback only). */
+  tokenFile?: string;
 }
 
 export type WorkerConfigResult = { ok: true; config: WorkerConfig } | { ok: false; error: string };
@@ -121,6 +134,17 @@ Every flag has an environment variable; the flag wins.
   --watch-namespace ns           CUTOVER_WATCH_NAMESPACE   (default all namespaces)
   --min-interval duration        CUTOVER_MIN_INTERVAL      shortest analysis.interval (default 10s)
   --shutdown-grace duration      CUTOVER_SHUTDOWN_GRACE    (default 30s)
+
+Payload encryption (AES-256-GCM of workflow and activity payloads in Temporal):
+  --payload-key-file file        CUTOVER_PAYLOAD_KEYS_FILE the key ring, one base64 key (or id=key) a line,
+                                 current first (CUTOVER_PAYLOAD_KEYS holds it inline); default: off
+  --codec-port port              CUTOVER_CODEC_PORT        serve /encode and /decode for Temporal UI and
+                                 temporal --codec-endpoint (default off; needs a payload key)
+  --codec-address ip             CUTOVER_CODEC_ADDRESS     (default 127.0.0.1; another needs a token)
+  --codec-cors-origins urls      CUTOVER_CODEC_CORS_ORIGINS
+                                 comma-separated browser origins (Temporal UI's) allowed to call it
+  --codec-token-file file        CUTOVER_CODEC_TOKEN_FILE  require Authorization: Bearer <its content>
+                                 (CUTOVER_CODEC_TOKEN holds it inline)
 
 Scale (one worker holds about 1,000 rollouts with the defaults):
   --max-cached-workflows n       CUTOVER_MAX_CACHED_WORKFLOWS
@@ -170,6 +194,11 @@ const options = {
   'max-concurrent-local-activities': { type: 'string' },
   'reconcile-concurrency': { type: 'string' },
   'max-heap-mb': { type: 'string' },
+  'payload-key-file': { type: 'string' },
+  'codec-port': { type: 'string' },
+  'codec-address': { type: 'string' },
+  'codec-cors-origins': { type: 'string' },
+  'codec-token-file': { type: 'string' },
   'no-watcher': { type: 'boolean' },
   'no-rollout-actions': { type: 'boolean' },
   help: { type: 'boolean' },
@@ -271,6 +300,8 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
     min: 128,
     why: 'MiB; the worker needs about 150 MiB before its first rollout',
   });
+  const payloadKeyFile = nonEmpty(setting('payload-key-file', 'CUTOVER_PAYLOAD_KEYS_FILE'));
+  const codecServer = codecServerConfig(setting, payloadKeyFile !== undefined || !!env.CUTOVER_PAYLOAD_KEYS);
 
   return {
     temporal,
@@ -287,7 +318,38 @@ function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
     rolloutActions: flags['no-rollout-actions'] !== true,
     tuning,
     ...(maxHeapMb === undefined ? {} : { maxHeapMb }),
+    ...(payloadKeyFile === undefined ? {} : { payloadKeyFile }),
+    ...(codecServer === undefined ? {} : { codecServer }),
     help: flags.help === true,
+  };
+}
+
+function codecServerConfig(
+  setting: (flag: StringFlag, envName?: string) => Setting | undefined,
+  hasKey: boolean,
+): CodecServerConfig | undefined {
+  const portSetting = setting('codec-port', 'CUTOVER_CODEC_PORT');
+  const port = portNumber(portSetting);
+  const address = listenAddress(setting('codec-address', 'CUTOVER_CODEC_ADDRESS'));
+  const origins = setting('codec-cors-origins', 'CUTOVER_CODEC_CORS_ORIGINS');
+  const tokenFile = nonEmpty(setting('codec-token-file', 'CUTOVER_CODEC_TOKEN_FILE'));
+  if (port === undefined) return undefined;
+  if (!hasKey) {
+    fail(
+      `${portSetting?.source} starts the codec server, which needs the payload key: set --payload-key-file or CUTOVER_PAYLOAD_KEYS_FILE (or CUTOVER_PAYLOAD_KEYS)`,
+    );
+  }
+  const { origins: allowedOrigins, invalid } = parseOrigins(origins?.value ?? '');
+  if (invalid !== undefined) {
+    fail(
+      `${origins?.source} must list origins like http://127.0.0.1:8233 (scheme, host and port, no path), got '${invalid}'`,
+    );
+  }
+  return {
+    port,
+    address: address ?? '127.0.0.1',
+    allowedOrigins,
+    ...(tokenFile === undefined ? {} : { tokenFile }),
   };
 }
 

@@ -26,6 +26,10 @@ import { FreezeWatch } from './freeze-watch.ts';
 import { RolloutActionController, clusterPorts } from './rollout-actions.ts';
 import type { CanaryObject } from './watcher.ts';
 import { workflowCodeOption } from './workflow-bundle.ts';
+import { PayloadCodecError, loadKeyRing } from './payload-codec.ts';
+import { dataConverters, describeKeyRing } from './data-converter.ts';
+import { loadCodecToken, startCodecServer } from './codec-server.ts';
+import type { CodecServer } from './codec-server.ts';
 
 const version = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -128,6 +132,33 @@ export async function runWorker(argv: string[]): Promise<number> {
   });
   const { temporal } = config;
 
+  // Payload encryption: the key ring (and the codec server, which needs nothing else) before any
+  // connection, so a bad key or a taken port is one line and nothing to clean up.
+  let converters = dataConverters(undefined);
+  let codecServer: CodecServer | undefined;
+  const keyRingLog = describeKeyRing(undefined);
+  try {
+    const ring = loadKeyRing({
+      env: process.env,
+      ...(config.payloadKeyFile ? { file: config.payloadKeyFile } : {}),
+    });
+    Object.assign(keyRingLog, describeKeyRing(ring));
+    converters = dataConverters(ring);
+    if (config.codecServer) {
+      const token = loadCodecToken(config.codecServer.tokenFile, process.env);
+      codecServer = await startCodecServer(converters.codec, {
+        ...config.codecServer,
+        ...(token === undefined ? {} : { token }),
+      });
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `cutover worker: ${error instanceof PayloadCodecError ? message : `cannot start the codec server: ${message}`}\n`,
+    );
+    return 2;
+  }
+
   let native: NativeConnection;
   let connection: Connection;
   try {
@@ -138,9 +169,14 @@ export async function runWorker(argv: string[]): Promise<number> {
     log.error(`cannot reach Temporal at ${temporal.address}: set --temporal-address or TEMPORAL_ADDRESS`, {
       error: error instanceof Error ? error.message : String(error),
     });
+    await codecServer?.close();
     return 4;
   }
-  const client = new Client({ connection, namespace: temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: temporal.namespace,
+    dataConverter: converters.client,
+  });
   const attributes = await ensureSearchAttributes(connection, temporal.namespace);
   if (attributes.warning) log.warn(attributes.warning);
   else if (attributes.added.length > 0) log.info('registered search attributes', { added: attributes.added });
@@ -185,6 +221,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
     ...workflowCode,
+    dataConverter: converters.worker,
     activities,
     shutdownGraceTime: config.shutdownGraceMs,
     maxCachedWorkflows: tuning.maxCachedWorkflows,
@@ -303,6 +340,8 @@ export async function runWorker(argv: string[]): Promise<number> {
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
     metrics: `${http.url}/metrics`,
+    ...keyRingLog,
+    ...(codecServer ? { codecEndpoint: codecServer.url } : {}),
   });
 
   let stopping = false;
@@ -361,6 +400,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     await deployments.stop();
     heapMetrics.stop();
     await http.close();
+    await codecServer?.close();
     await connection.close();
     await native.close();
   }

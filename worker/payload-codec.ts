@@ -207,6 +207,32 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
+/** What to tell someone who holds no key, in the worker's and the CLI's words alike. */
+export const payloadKeyHint =
+  'give the key ring with --payload-key-file or CUTOVER_PAYLOAD_KEYS_FILE (or CUTOVER_PAYLOAD_KEYS)';
+
+/**
+ * The codec of a process that has no key: payloads go out as they are (as without a codec), and an
+ * encrypted one that comes in fails with one sentence naming its key id, instead of the payload
+ * converter's "Unknown encoding: binary/encrypted".
+ */
+export class KeylessCodec implements PayloadCodec {
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads;
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    for (const payload of payloads) {
+      if (read(payload.metadata?.[encodingMetadataKey]) !== encryptedEncoding) continue;
+      const keyId = read(payload.metadata?.[keyIdMetadataKey]) ?? 'unknown';
+      throw new PayloadCodecError(
+        `payload sealed with key "${keyId}", but no payload key is configured: ${payloadKeyHint}`,
+      );
+    }
+    return payloads;
+  }
+}
+
 // --- The codec server protocol ------------------------------------------------------------------
 
 interface JsonPayload {

@@ -15,6 +15,8 @@ export interface GlobalOptions {
   /** Temporal UI base URL, for links. */
   uiUrl: string;
   kubeconfig: string;
+  /** The payload key ring file (`--payload-key-file`); absent = CUTOVER_PAYLOAD_KEYS(_FILE), else none. */
+  payloadKeyFile?: string;
 }
 
 /** Where the defaults come from: `stackEndpoints()`, i.e. the environment or the local stack. */
@@ -31,6 +33,7 @@ export const globalOptions = {
   namespace: { type: 'string' },
   'ui-url': { type: 'string' },
   kubeconfig: { type: 'string' },
+  'payload-key-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
 
@@ -101,6 +104,7 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
       namespace: text('namespace') ?? defaults.temporalNamespace,
       uiUrl: (text('ui-url') ?? defaults.temporalUiUrl).replace(/\/+$/, ''),
       kubeconfig: text('kubeconfig') ?? defaults.kubeconfig,
+      ...(text('payload-key-file') === undefined ? {} : { payloadKeyFile: text('payload-key-file') }),
     },
     values: values as ValueOf<O>,
     positionals: parsed.positionals,

@@ -20,6 +20,8 @@ export const ExitCode = {
   refused: 7,
   /** A RolloutAction was created, but no worker settled it in time (`--wait`). */
   noAnswer: 8,
+  /** Payloads are encrypted and the key ring is missing, cannot be read, or lacks their key id. */
+  payloadKey: 9,
   usage: 64,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

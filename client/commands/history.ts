@@ -7,6 +7,7 @@ import type { WorkflowRun } from '../canary-lookup.ts';
 import { renderHistory, temporalUiLink } from '../format.ts';
 import type { HistoryEntry } from '../format.ts';
 import { historySteps, renderSteps } from '../history-steps.ts';
+import { decodedHistoryEvents } from '../history-payloads.ts';
 import type { Step } from '../history-steps.ts';
 import { canaryWorkflowPrefix } from '../workflow-ids.ts';
 import { canaryNamespaceOption, parseCanaryRef } from './arguments.ts';
@@ -133,6 +134,8 @@ async function showRollout(
     } catch (error) {
       throw temporalFailure(ctx.options.address, error);
     }
+    // Sealed payloads (an encrypting worker) are opened with the key ring given to the CLI.
+    events = await decodedHistoryEvents(client, events);
     perRun.push({
       runId: run.runId,
       url: temporalUiLink(ctx.options.uiUrl, ctx.options.namespace, run.workflowId, run.runId),
