@@ -131,7 +131,16 @@ export function statusPatch(
   return patch;
 }
 
-export function createCanaryStatusActivities(config: k8s.KubeConfig) {
+export interface CanaryStatusOptions {
+  /**
+   * The worker's informer copy of a Canary, when it has one. A status write starts from it instead of
+   * a read of the API server (a quorum read, once per tick per rollout); the write is a compare-and-swap
+   * on its resourceVersion, so a copy that lags is refused and the write retried from a fresh read.
+   */
+  cachedCanary?: (namespace: string, name: string) => Record<string, unknown> | undefined;
+}
+
+export function createCanaryStatusActivities(config: k8s.KubeConfig, options: CanaryStatusOptions = {}) {
   const clients = kubeClients(config);
   const canaryPath = (namespace: string, name: string) => ({
     group: apiGroup,
@@ -154,7 +163,11 @@ export function createCanaryStatusActivities(config: k8s.KubeConfig) {
     update: CanaryStatusUpdate,
   ): Promise<{ found: boolean; phaseChanged: boolean }> {
     for (let attempt = 1; ; attempt++) {
-      const object = await readCanaryObject(canary.namespace, canary.name);
+      const cached = attempt === 1 ? options.cachedCanary?.(canary.namespace, canary.name) : undefined;
+      const object =
+        cached && metadataOf(cached).uid === canary.uid
+          ? cached
+          : await readCanaryObject(canary.namespace, canary.name);
       const meta = metadataOf(object);
       if (object === null || meta.uid !== canary.uid) return { found: false, phaseChanged: false };
       const current = statusOf(object);
@@ -219,7 +232,8 @@ export function createCanaryStatusActivities(config: k8s.KubeConfig) {
     if (input.status !== undefined) {
       ({ found, phaseChanged } = await patchStatus(canary, input.status));
     } else {
-      const meta = metadataOf(await readCanaryObject(canary.namespace, canary.name));
+      const cached = options.cachedCanary?.(canary.namespace, canary.name);
+      const meta = metadataOf(cached ?? (await readCanaryObject(canary.namespace, canary.name)));
       found = meta.uid === canary.uid;
     }
     if (!found) return { found, phaseChanged, eventsCreated: 0 };

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { applyCrds } from '../../client/crds.ts';
 import { ApplicationFailure } from '@temporalio/common';
+import { createCanaryStatusActivities } from '../../activities/canary-status.ts';
 import { createKubernetesActivities, type CanaryObjectsInput } from '../../activities/kubernetes.ts';
 import { waitFor } from '../../stack/processes.ts';
 import { canaryEvents, canaryObject, createCanary, readCanaryStatus } from '../support/canaries.ts';
@@ -466,6 +467,41 @@ test('reportProgress writes the status and the Promoted condition, and one Event
   assert.equal(done.iterations, 2, 'fields not given are kept');
   const promoted = (done.conditions as { status: string; reason: string }[])[0];
   assert.deepEqual([promoted?.status, promoted?.reason], ['True', 'Succeeded']);
+});
+
+test('a status write that starts from a lagging informer copy is refused by its resourceVersion and retried from a fresh read', async () => {
+  const custom = config.makeApiClient(k8s.CustomObjectsApi);
+  const path = {
+    group: 'flagger.app',
+    version: 'v1beta1',
+    namespace: ns,
+    plural: 'canaries',
+    name: 'podinfo',
+  };
+  const stale = (await custom.getNamespacedCustomObject(path)) as Record<string, unknown>;
+  // Someone writes after the copy was taken: the copy now lags.
+  await createCanaryStatusActivities(config).reportProgress({
+    canary: input.canary,
+    status: { phase: 'Progressing', iterations: 1, failedChecks: 0 },
+  });
+  let asked = 0;
+  const cachedCanary = (namespace: string, name: string) => {
+    asked++;
+    return namespace === ns && name === 'podinfo' ? stale : undefined;
+  };
+  const withCache = createCanaryStatusActivities(config, { cachedCanary });
+  await withCache.reportProgress({
+    canary: input.canary,
+    status: { phase: 'Progressing', iterations: 3, failedChecks: 2 },
+  });
+  assert.equal(asked, 1, 'the copy is asked once; the retry reads the API server');
+  const status = await readCanaryStatus(ns, 'podinfo');
+  assert.deepEqual([status.iterations, status.failedChecks], [3, 2]);
+  // A fresh copy is written from without a read.
+  const fresh = (await custom.getNamespacedCustomObject(path)) as Record<string, unknown>;
+  const fromFresh = createCanaryStatusActivities(config, { cachedCanary: () => fresh });
+  await fromFresh.reportProgress({ canary: input.canary, status: { phase: 'Progressing', iterations: 4 } });
+  assert.equal((await readCanaryStatus(ns, 'podinfo')).iterations, 4);
 });
 
 test('reportInvalidCanary says what to fix in the status and a Warning event, once', async () => {
