@@ -5,6 +5,7 @@
 // Those writes are idempotent: a condition already saying the same is not written again, and each
 // event's name comes from what it says, so resolving the same Canary twice records nothing new.
 import * as k8s from '@kubernetes/client-node';
+import { describeApprovers } from '../canary/change-control.ts';
 import { formatDuration } from '../canary/duration.ts';
 import { formatProblems } from '../canary/problems.ts';
 import { hashHex } from '../canary/revision.ts';
@@ -138,6 +139,10 @@ export async function resolveRolloutPolicy(
 
 /** The policy in one sentence, for its Ready condition: what a rollout under it will do. */
 export function describePolicy(policy: ResolvedRolloutPolicy): string {
+  return [describeStrategy(policy), ...describeChangeControl(policy)].join(' ');
+}
+
+function describeStrategy(policy: ResolvedRolloutPolicy): string {
   if (policy.strategy === 'copy' || policy.switch === undefined) {
     return 'strategy copy (the analysed template is copied to the primary, as Flagger does).';
   }
@@ -147,6 +152,31 @@ export function describePolicy(policy: ResolvedRolloutPolicy): string {
       ? 'no post-promotion checks'
       : `${analysis.metrics.length} post-promotion metric${analysis.metrics.length === 1 ? '' : 's'} every ${formatDuration(analysis.intervalMs)}, flipping back after ${analysis.threshold} failed check${analysis.threshold === 1 ? '' : 's'}`;
   return `strategy switch, blue kept warm ${formatDuration(keepWarmMs)}, ${checks}.`;
+}
+
+/** The change-control parts of a policy, a sentence each, for its Ready condition. */
+function describeChangeControl(policy: ResolvedRolloutPolicy): string[] {
+  const parts: string[] = [];
+  const { approvals, windows, inconclusive } = policy;
+  if (approvals) {
+    const valid =
+      approvals.validForMs === undefined ? '' : `, each valid ${formatDuration(approvals.validForMs)}`;
+    parts.push(
+      `Promotion needs ${approvals.required} approval${approvals.required === 1 ? '' : 's'} from ${describeApprovers(approvals)}${valid}.`,
+    );
+  }
+  if (windows) {
+    const names = (list: { name: string }[]) => list.map((w) => w.name).join(', ');
+    const allow = windows.allow.length > 0 ? `allowed in ${names(windows.allow)}` : 'allowed any time';
+    const deny = windows.deny.length > 0 ? `, never in ${names(windows.deny)}` : '';
+    parts.push(`Changes ${allow}${deny} (${windows.timeZone}).`);
+  }
+  if (inconclusive && inconclusive.action !== 'fail') {
+    const after =
+      inconclusive.action === 'pause' ? `, pausing after ${inconclusive.pauseAfter} in a row` : '';
+    parts.push(`Inconclusive checks are skipped${after}.`);
+  }
+  return parts;
 }
 
 async function listPolicies(

@@ -75,6 +75,26 @@ test('the condition says in one sentence what a rollout under the policy does', 
     }),
     /no post-promotion checks/,
   );
+  assert.equal(
+    describePolicy({
+      name: 'p',
+      strategy: 'copy',
+      approvals: {
+        required: 2,
+        users: ['alice', 'bob'],
+        groups: ['sre'],
+        validForMs: 86_400_000,
+        requireVerified: true,
+      },
+      windows: {
+        timeZone: 'Europe/Berlin',
+        allow: [{ name: 'office-hours', schedule: '0 9 * * 1-5', durationMs: 8 * 3_600_000 }],
+        deny: [{ name: 'friday', schedule: '0 14 * * 5', durationMs: 66 * 3_600_000 }],
+      },
+      inconclusive: { action: 'pause', pauseAfter: 3 },
+    }),
+    'strategy copy (the analysed template is copied to the primary, as Flagger does). Promotion needs 2 approvals from users alice, bob; groups sre, each valid 24h. Changes allowed in office-hours, never in friday (Europe/Berlin). Inconclusive checks are skipped, pausing after 3 in a row.',
+  );
 });
 
 test('event names are stable per policy and message, and fit a Kubernetes name', () => {
