@@ -119,24 +119,29 @@ export async function createRolloutAction(
   }
 }
 
-/** Reads the status of a RolloutAction until the worker settled it, or `timeoutMs` passed (undefined). */
+/**
+ * Reads the status of a RolloutAction until the worker settled it (Applied or Refused), or `timeoutMs`
+ * passed: then the last status seen (empty, or Pending with why), with `settled` false.
+ */
 export async function waitForOutcome(
   config: k8s.KubeConfig,
   namespace: string,
   name: string,
   options: { timeoutMs: number; pollMs?: number },
-): Promise<RolloutActionStatus | undefined> {
+): Promise<{ settled: boolean; status: RolloutActionStatus }> {
   const api = config.makeApiClient(k8s.CustomObjectsApi);
   const deadline = Date.now() + options.timeoutMs;
+  let last: RolloutActionStatus = {};
   for (;;) {
     const left = deadline - Date.now();
-    if (left <= 0) return undefined;
+    if (left <= 0) return { settled: false, status: last };
     const object = (await api.getNamespacedCustomObject(
       { ...plural, namespace, name },
       requestDeadline(Math.min(left, 10_000)),
     )) as { status?: unknown };
     const status = rolloutActionStatusSchema.safeParse(object.status ?? {});
-    if (status.success && isSettled(status.data)) return status.data;
+    if (status.success) last = status.data;
+    if (status.success && isSettled(status.data)) return { settled: true, status: status.data };
     await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 250, Math.max(0, left))));
   }
 }

@@ -414,6 +414,8 @@ export class RolloutActionController {
   /** uids acted on by this process (until deleted): informer updates and resyncs change nothing. */
   private readonly settled = new Set<string>();
   private readonly attempts = new Map<string, number>();
+  /** uids whose retry timer is set. */
+  private readonly retrying = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
@@ -496,6 +498,8 @@ export class RolloutActionController {
   private seen(object: RolloutActionObject): void {
     const uid = object.metadata?.uid;
     if (!uid || this.stopped || this.settled.has(uid) || isSettled(object.status)) return;
+    // Waiting to be tried again (our own Pending write comes back as an update): the timer does it.
+    if (this.retrying.has(uid)) return;
     void this.queue.enqueue(uid, () => this.act(object));
   }
 
@@ -524,11 +528,27 @@ export class RolloutActionController {
         delayMs: delay,
         error: cause,
       });
+      this.retrying.add(uid);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
+        this.retrying.delete(uid);
         if (!this.stopped) void this.queue.enqueue(uid, () => this.act(object));
       }, delay);
       this.timers.add(timer);
+      // Say so on the object (best effort): `cutover` and `kubectl get ract` show why it waits.
+      const meta = object.metadata;
+      if (meta?.name && meta.namespace) {
+        await this.options.ports.cluster
+          .writeStatus(
+            { namespace: meta.namespace, name: meta.name },
+            {
+              phase: 'Pending',
+              reason: 'RolloutUnreachable',
+              message: `not acted on yet (try ${attempt} of ${this.options.maxAttempts ?? 5}: ${cause}); trying again in ${Math.round(delay / 1000)} s`,
+            },
+          )
+          .catch(() => undefined);
+      }
     }
   }
 

@@ -89,14 +89,15 @@ export async function requestAction(ctx: CommandContext, input: ActionRequestInp
     );
   }
   const object = `${ref.namespace}/${created.name}`;
-  let status: RolloutActionStatus | undefined;
+  let outcome: { settled: boolean; status: RolloutActionStatus } = { settled: false, status: {} };
   if (input.waitMs > 0) {
     try {
-      status = await waitForOutcome(config, ref.namespace, created.name, { timeoutMs: input.waitMs });
+      outcome = await waitForOutcome(config, ref.namespace, created.name, { timeoutMs: input.waitMs });
     } catch (error) {
       throw unreachable(ctx, error);
     }
   }
+  const { status } = outcome;
   const data = {
     rolloutAction: object,
     canary: `${ref.namespace}/${ref.name}`,
@@ -104,16 +105,16 @@ export async function requestAction(ctx: CommandContext, input: ActionRequestInp
     user: identity.username,
     groups: identity.groups,
     reason: input.reason,
-    ...(status ? { status } : {}),
+    status,
   };
-  if (status?.phase === 'Refused') {
+  if (status.phase === 'Refused') {
     if (ctx.options.output === 'json') print(ctx, data, () => '');
     throw new CliError(
       refusalExitCode(status),
       `${action} of ${ref.namespace}/${ref.name} refused (RolloutAction ${object}): ${status.message ?? status.reason ?? ''}`,
     );
   }
-  if (!status) {
+  if (!outcome.settled) {
     print(ctx, data, () =>
       input.waitMs > 0
         ? ''
@@ -124,9 +125,12 @@ export async function requestAction(ctx: CommandContext, input: ActionRequestInp
           ].join('\n'),
     );
     if (input.waitMs === 0) return 0;
+    const seconds = Math.round(input.waitMs / 1000);
     throw new CliError(
       ExitCode.noAnswer,
-      `RolloutAction ${object} was admitted (${action} as ${identity.username}), but no worker acted on it within ${Math.round(input.waitMs / 1000)} s: is cutover worker running (without --no-rollout-actions)? kubectl get rolloutaction -n ${ref.namespace} ${created.name} shows when it does`,
+      status.phase === 'Pending'
+        ? `RolloutAction ${object} (${action} as ${identity.username}) is still pending after ${seconds} s: ${status.message ?? ''}; kubectl get rolloutaction -n ${ref.namespace} ${created.name} shows its outcome`
+        : `RolloutAction ${object} was admitted (${action} as ${identity.username}), but no worker acted on it within ${seconds} s: is cutover worker running (without --no-rollout-actions)? kubectl get rolloutaction -n ${ref.namespace} ${created.name} shows when it does`,
     );
   }
   print(ctx, data, () =>

@@ -7,7 +7,11 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { rolloutAttemptAnnotation } from '../../../canary/annotations.ts';
 import { validateRolloutAction, type RolloutAction } from '../../../canary/rollout-action.ts';
 import * as k8s from '@kubernetes/client-node';
-import { actOnRolloutAction, RolloutActionController } from '../../../worker/rollout-actions.ts';
+import {
+  actOnRolloutAction,
+  probeAdmission,
+  RolloutActionController,
+} from '../../../worker/rollout-actions.ts';
 import type { InformerFactory } from '../../../worker/watcher.ts';
 import type { AdmissionCheck, ClusterPort, SteeringPort } from '../../../worker/rollout-actions.ts';
 import { retryToken, retryVerdict } from '../../../worker/rollout-retry.ts';
@@ -267,8 +271,9 @@ test('the controller acts on new ones only, once each; a failing call is tried a
       if (failures-- > 0) throw new Error('14 UNAVAILABLE: no connection');
     },
   });
-  const written: [string, string][] = [];
-  f.cluster.writeStatus = async (a, outcome) => void written.push([a.name, outcome.reason]);
+  const written: [string, string, string][] = [];
+  f.cluster.writeStatus = async (a, outcome) => void written.push([a.name, outcome.phase, outcome.reason]);
+  const settled = (): [string, string, string][] => written.filter(([, phase]) => phase !== 'Pending');
   const informer = new FakeInformer([stored('new'), stored('done', { phase: 'Applied' }), stored('broken')]);
   // `broken` never gets an answer from Temporal.
   const controller = new RolloutActionController({
@@ -289,15 +294,17 @@ test('the controller acts on new ones only, once each; a failing call is tried a
     return update(workflowId, action, request, updateId);
   };
   await controller.start();
-  await waitUntil(() => written.length === 2);
+  await waitUntil(() => settled().length === 2);
   // A resync or status update of a settled one changes nothing.
   informer.emit('update', stored('new'));
   await controller.idle();
   await controller.stop();
-  assert.deepEqual(written.sort(), [
-    ['broken', 'RolloutUnreachable'],
-    ['new', 'Applied'],
+  assert.deepEqual(settled().sort(), [
+    ['broken', 'Refused', 'RolloutUnreachable'],
+    ['new', 'Applied', 'Applied'],
   ]);
+  // While it waits to try again, the object says so.
+  assert.equal(written.filter(([name, phase]) => name === 'broken' && phase === 'Pending').length, 2);
   assert.equal(brokenTries, 3);
   assert.deepEqual(
     f.updates.filter((u) => u.updateId === 'uid-new').map((u) => u.updateId),
@@ -313,3 +320,38 @@ async function waitUntil(done: () => boolean, timeoutMs = 5_000): Promise<void> 
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('the admission probe: refused by the policy is enforced; admitted, or refused by RBAC or another hook, is not', async () => {
+  const probe = (answer: () => Promise<unknown>) =>
+    probeAdmission({ createNamespacedCustomObject: answer } as unknown as k8s.CustomObjectsApi, 'apps', 1000);
+  const refusedBy = (code: number, message: string) => async () => {
+    throw new k8s.ApiException(code, 'refused', { message }, {});
+  };
+  assert.deepEqual(
+    await probe(
+      refusedBy(
+        403,
+        "rolloutactions.cutover.dev is forbidden: ValidatingAdmissionPolicy 'cutover-rollout-actions' with binding 'cutover-rollout-actions' denied request: rule spec.user: …",
+      ),
+    ),
+    { enforced: true },
+  );
+  const admitted = await probe(async () => ({}));
+  assert.ok(!admitted.enforced);
+  assert.match(
+    admitted.message,
+    /is not enforced in namespace apps, so spec\.user could be anyone's .*kubectl apply -f deploy\/base\/rollout-action-admission\.yaml/,
+  );
+  const rbac = await probe(
+    refusedBy(
+      403,
+      'User "system:serviceaccount:cutover-system:cutover-worker" cannot create resource "rolloutactions"',
+    ),
+  );
+  assert.ok(!rbac.enforced);
+  assert.match(rbac.message, /grant it create on rolloutactions\.cutover\.dev/);
+  const other = await probe(refusedBy(400, 'some webhook said no'));
+  assert.ok(!other.enforced);
+  assert.match(other.message, /is not what refused a forged RolloutAction in apps \(some webhook said no\)/);
+  await assert.rejects(probe(refusedBy(503, 'etcd is down')));
+});
