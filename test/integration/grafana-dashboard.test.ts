@@ -14,6 +14,7 @@ import { repoRoot } from '../../stack/tools.ts';
 import { canaryObject, createCanary, readCanaryStatus } from '../support/canaries.ts';
 import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
 import { grafanaVariableMetricNames, promqlMetricNames } from '../support/promql-metric-names.ts';
+import { releasePodinfo } from '../support/podinfo-rollout.ts';
 import { startWorkerProcess } from '../support/worker-process.ts';
 import type { WorkerProcess } from '../support/worker-process.ts';
 
@@ -78,15 +79,6 @@ async function phase(ns: string): Promise<unknown> {
   return (await readCanaryStatus(ns, 'podinfo')).phase;
 }
 
-async function release(ns: string, message: string): Promise<void> {
-  const container = podinfoDeployment('podinfo', ns, 1, [`--ui-message=${message}`]).spec?.template.spec
-    ?.containers[0];
-  await kube().apps.patchNamespacedDeployment(
-    { name: 'podinfo', namespace: ns, body: { spec: { template: { spec: { containers: [container] } } } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
-  );
-}
-
 function answerCheck(min: number): Record<string, unknown> {
   return { name: 'answer', templateRef: { name: 'answer' }, thresholdRange: { min }, interval: '1m' };
 }
@@ -126,7 +118,7 @@ before(async () => {
     }),
   );
   await waitFor('the Canary to be Initialized', async () => (await phase(ns)) === 'Initialized', 90_000);
-  await release(ns, 'v2');
+  await releasePodinfo(ns, 'v2');
   await waitFor(
     'the rollout of v2 to be promoted',
     async () => {
@@ -148,7 +140,7 @@ before(async () => {
     },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
-  await release(ns, 'v3');
+  await releasePodinfo(ns, 'v3');
   await waitFor('the rollout of v3 to be rolled back', async () => (await phase(ns)) === 'Failed', 120_000);
   for (const url of [`${worker.metricsUrl}/metrics`, sdkMetricsUrl]) {
     for (const name of sampleNames(await scrape(url))) exported.set(name, url);

@@ -14,12 +14,7 @@ export async function promotePodinfoRollout(namespace: string, workerLogs: () =>
   await createCanary(canaryObject('podinfo', namespace, { interval: '300ms', iterations: 3 }));
   const phase = async (): Promise<unknown> => (await readCanaryStatus(namespace, 'podinfo')).phase;
   await waitFor('the Canary to be Initialized', async () => (await phase()) === 'Initialized', 90_000);
-  const v2 = podinfoDeployment('podinfo', namespace, 1, ['--ui-message=v2']).spec?.template.spec
-    ?.containers[0];
-  await apps.patchNamespacedDeployment(
-    { name: 'podinfo', namespace, body: { spec: { template: { spec: { containers: [v2] } } } } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
-  );
+  await releasePodinfo(namespace, 'v2');
   await waitFor(
     'the rollout to be promoted',
     async () => {
@@ -31,4 +26,14 @@ export async function promotePodinfoRollout(namespace: string, workerLogs: () =>
   );
   const primary = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace });
   assert.ok(primary.spec?.template.spec?.containers[0]?.command?.includes('--ui-message=v2'));
+}
+
+/** A new revision of the podinfo Deployment: its container with `--ui-message=<message>`. */
+export async function releasePodinfo(namespace: string, message: string): Promise<void> {
+  const container = podinfoDeployment('podinfo', namespace, 1, [`--ui-message=${message}`]).spec?.template
+    .spec?.containers[0];
+  await kube().apps.patchNamespacedDeployment(
+    { name: 'podinfo', namespace, body: { spec: { template: { spec: { containers: [container] } } } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+  );
 }
