@@ -162,6 +162,8 @@ export interface VisibilityFilter {
   running?: boolean;
   /** Only rollouts (not initializations). */
   rolloutsOnly?: boolean;
+  /** Only runs of this revision (CutoverRevision). */
+  revision?: string;
 }
 
 /** The visibility query for a canary's workflows; pure, so unit tests can read it. */
@@ -176,6 +178,8 @@ export function visibilityQuery(filter: VisibilityFilter): string {
     clauses.push(`${canarySearchAttribute.name} IS NOT NULL`);
   }
   if (filter.rolloutsOnly) clauses.push(`WorkflowType = 'rolloutWorkflow'`);
+  if (filter.revision !== undefined)
+    clauses.push(`${revisionSearchAttribute.name} = ${quoted(filter.revision)}`);
   if (filter.running) clauses.push(`ExecutionStatus = 'Running'`);
   return clauses.join(' AND ');
 }
@@ -198,17 +202,19 @@ function toRun(info: WorkflowExecutionInfo): WorkflowRun | undefined {
   };
 }
 
-/** Runs matching the filter, newest first. */
+/** Runs matching the filter, newest first; at most `limit` of them (visibility lists newest first). */
 export async function listRuns(
   client: Client,
   address: string,
   filter: VisibilityFilter,
+  limit = Number.POSITIVE_INFINITY,
 ): Promise<WorkflowRun[]> {
   const runs: WorkflowRun[] = [];
   try {
     for await (const info of client.workflow.list({ query: visibilityQuery(filter) })) {
       const run = toRun(info);
       if (run) runs.push(run);
+      if (runs.length >= limit) break;
     }
   } catch (error) {
     throw temporalFailure(address, error);

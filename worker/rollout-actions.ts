@@ -25,7 +25,7 @@ import {
   type RolloutActionOutcome,
 } from '../canary/rollout-action.ts';
 import { formatProblems } from '../canary/problems.ts';
-import { listRuns } from '../client/canary-lookup.ts';
+import { listRuns, type VisibilityFilter } from '../client/canary-lookup.ts';
 import { requestDeadline } from '../client/kubernetes-deadline.ts';
 import { apiErrorMessage } from '../client/rollout-actions.ts';
 import { rolloutWorkflowId } from '../client/workflow-ids.ts';
@@ -76,8 +76,10 @@ export interface ClusterPort {
 
 /** What the controller does in Temporal. */
 export interface SteeringPort {
-  /** The Canary's rollouts, newest first (running and closed). */
-  rollouts(namespace: string, name: string): Promise<(PastRollout & { runId: string })[]>;
+  /** The Canary's running rollouts (newest first): one, or two while a newer revision takes over. */
+  running(namespace: string, name: string): Promise<(PastRollout & { runId: string })[]>;
+  /** The latest rollouts of one revision of the Canary, newest first (a few, not its whole history). */
+  rolloutsOf(namespace: string, name: string, revision: string): Promise<PastRollout[]>;
   /** Executes the Update; a validator's refusal is thrown as WorkflowUpdateFailedError. */
   update(
     workflowId: string,
@@ -128,14 +130,14 @@ export async function actOnRolloutAction(
       message: `there is no Canary ${ref} (kubectl get canaries -n ${namespace})`,
     };
   }
-  const rollouts = await steering.rollouts(namespace, canary);
+  const rollouts = await steering.running(namespace, canary);
 
   if (action.spec.action === 'retry') {
     const revision = await cluster.currentRevision(namespace, found.target);
     const verdict = retryVerdict({
       canary: { namespace, name: canary, annotations: found.annotations },
       revision,
-      rollouts,
+      rollouts: [...rollouts, ...(await steering.rolloutsOf(namespace, canary, revision))],
       actionUid: action.uid,
     });
     if (verdict.kind === 'refused')
@@ -365,20 +367,29 @@ export function clusterPorts(options: PortOptions): { cluster: ClusterPort; stee
     },
   };
 
+  /** Runs from Temporal's visibility: a few, newest first, within a deadline. */
+  const visible = async (
+    filter: VisibilityFilter,
+    limit: number,
+  ): Promise<(PastRollout & { runId: string })[]> => {
+    const runs = await client.withDeadline(Date.now() + kubeMs, () =>
+      listRuns(client, options.address, filter, limit),
+    );
+    return runs.map((r) => ({
+      workflowId: r.workflowId,
+      runId: r.runId,
+      status: r.status,
+      startTime: r.startTime,
+      ...(r.revision !== undefined ? { revision: r.revision } : {}),
+      ...(r.phase !== undefined ? { phase: r.phase } : {}),
+    }));
+  };
+
   const steering: SteeringPort = {
-    async rollouts(namespace, name) {
-      const runs = await client.withDeadline(Date.now() + kubeMs, () =>
-        listRuns(client, options.address, { canary: { namespace, name }, rolloutsOnly: true }),
-      );
-      return runs.map((r) => ({
-        workflowId: r.workflowId,
-        runId: r.runId,
-        status: r.status,
-        startTime: r.startTime,
-        ...(r.revision !== undefined ? { revision: r.revision } : {}),
-        ...(r.phase !== undefined ? { phase: r.phase } : {}),
-      }));
-    },
+    running: (namespace, name) =>
+      visible({ canary: { namespace, name }, rolloutsOnly: true, running: true }, 5),
+    rolloutsOf: (namespace, name, revision) =>
+      visible({ canary: { namespace, name }, rolloutsOnly: true, revision }, 5),
     async update(workflowId, action, request, updateId) {
       return client.withDeadline(Date.now() + updateMs, () =>
         client.workflow.getHandle(workflowId).executeUpdate(updates[action], { args: [request], updateId }),

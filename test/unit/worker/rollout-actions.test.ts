@@ -69,7 +69,9 @@ function fakes(options: {
       recordEvent: async () => undefined,
     },
     steering: {
-      rollouts: async () => options.rollouts ?? [],
+      running: async () => (options.rollouts ?? []).filter((r) => r.status === 'RUNNING'),
+      rolloutsOf: async (_ns, _name, revision) =>
+        (options.rollouts ?? []).filter((r) => r.revision === revision && r.status !== 'RUNNING'),
       update: async (workflowId, name, request, updateId) => {
         updates.push({ workflowId, action: name, request, updateId });
         if (options.update) await options.update();
