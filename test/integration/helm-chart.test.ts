@@ -5,7 +5,7 @@
 // local kube-apiserver, through the stack's kubeconfig, with an empty config and cache of its own.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -219,6 +219,7 @@ test('helm lint passes for the defaults, a watched namespace, mTLS with an API k
     ['watchNamespace=apps'],
     ['temporal.tls.secretName=temporal-tls', 'temporal.apiKey.secretName=temporal-cloud'],
     ['metrics.serviceMonitor.enabled=true', 'crds.install=false', 'replicas=1'],
+    ['grafana.dashboard.enabled=true', 'temporal.uiUrl=https://temporal.example.com'],
   ]) {
     const out = await helmOk([
       'lint',
@@ -239,7 +240,9 @@ test('helm template renders the CRDs kept, the worker with two replicas and prob
     kinds,
     [
       'ClusterRole/cutover-approver',
+      'ClusterRole/cutover-freeze-manager',
       'ClusterRole/cutover-operator',
+      'ClusterRole/cutover-policy-editor',
       `ClusterRole/${release}`,
       `ClusterRole/${release}-aggregate-to-edit`,
       `ClusterRole/${release}-aggregate-to-view`,
@@ -254,7 +257,7 @@ test('helm template renders the CRDs kept, the worker with two replicas and prob
     ].sort(),
   );
   // Change control as deploy/base ships it.
-  for (const file of ['steering-roles.yaml', 'rollout-action-admission.yaml']) {
+  for (const file of ['steering-roles.yaml', 'policy-roles.yaml', 'rollout-action-admission.yaml']) {
     for (const shipped of readManifests(join(deployDir, 'base', file))) {
       const rendered = objects.find(
         (o) => o.kind === shipped.kind && o.metadata.name === shipped.metadata.name,
@@ -295,6 +298,11 @@ test('helm template renders the CRDs kept, the worker with two replicas and prob
   assert.equal(vars.get('CUTOVER_WATCH_NAMESPACE'), undefined, 'all namespaces by default');
   assert.equal(vars.get('TEMPORAL_TLS'), undefined, 'plaintext by default');
   assert.equal(vars.get('TEMPORAL_API_KEY'), undefined);
+  assert.equal(
+    vars.get('TEMPORAL_UI_URL'),
+    undefined,
+    'alerts carry no link unless temporal.uiUrl says where',
+  );
 
   // The ClusterRole grants exactly what deploy/base's does, which is what the worker needs.
   const role = only<k8s.V1ClusterRole>(
@@ -340,7 +348,9 @@ test('helm template: a watched namespace gets a Role and RoleBinding there, and 
       `${release}-aggregate-to-edit`,
       `${release}-aggregate-to-view`,
       'cutover-approver',
+      'cutover-freeze-manager',
       'cutover-operator',
+      'cutover-policy-editor',
     ].sort(),
   );
   assert.equal(env(only(objects, 'Deployment')).get('CUTOVER_WATCH_NAMESPACE')?.value, 'apps');
@@ -370,7 +380,7 @@ test('helm template: mTLS files and the API key come from Secrets; a ServiceMoni
     volume?.secret?.items?.map((i) => i.key),
     ['tls.crt', 'tls.key'],
   );
-  const monitor = only<{ spec: { endpoints: { port: string }[] } } & ManifestObject>(
+  const monitor = only<{ spec: { endpoints: { port: string; honorLabels: boolean }[] } } & ManifestObject>(
     objects,
     'ServiceMonitor',
   );
@@ -378,6 +388,36 @@ test('helm template: mTLS files and the API key come from Secrets; a ServiceMoni
     monitor.spec.endpoints.map((e) => e.port),
     ['http-metrics', 'sdk-metrics'],
   );
+  // flagger_* keep the Canary's namespace label instead of becoming exported_namespace.
+  assert.deepEqual(
+    monitor.spec.endpoints.map((e) => e.honorLabels),
+    [true, true],
+  );
+});
+
+test('helm template: the Grafana dashboard ConfigMap for the sidecar, and the Temporal UI address for alert links', async () => {
+  assert.equal(
+    (await template('cutover-system')).filter((o) => o.kind === 'ConfigMap').length,
+    0,
+    'off by default',
+  );
+  const objects = await template('cutover-system', [
+    'grafana.dashboard.enabled=true',
+    'grafana.dashboard.namespace=monitoring',
+    'grafana.dashboard.annotations.grafana_folder=Cutover',
+    'temporal.uiUrl=https://temporal.example.com',
+  ]);
+  const dashboard = only<k8s.V1ConfigMap>(objects, 'ConfigMap', 'monitoring');
+  assert.equal(dashboard.metadata?.name, `${release}-dashboard`);
+  assert.equal(dashboard.metadata?.labels?.grafana_dashboard, '1');
+  assert.equal(dashboard.metadata?.annotations?.grafana_folder, 'Cutover');
+  assert.deepEqual(
+    JSON.parse(dashboard.data?.['cutover-dashboard.json'] ?? '{}'),
+    JSON.parse(readFileSync(join(deployDir, 'grafana', 'cutover-dashboard.json'), 'utf8')),
+    'deploy/grafana/cutover-dashboard.json as it is',
+  );
+  const vars = env(only<k8s.V1Deployment>(objects, 'Deployment'));
+  assert.equal(vars.get('TEMPORAL_UI_URL')?.value, 'https://temporal.example.com');
 });
 
 test('helm refuses bad values with the value and the fix in the message', async () => {
@@ -386,6 +426,11 @@ test('helm refuses bad values with the value and the fix in the message', async 
     [['temporal.address=temporal'], /temporal\.address must be host:port \(e\.g\./],
     [['prometheus.url=prometheus:9090'], /prometheus\.url must be an http\(s\) URL/],
     [['watchNamespace=Apps_Team'], /watchNamespace must be a namespace name/],
+    [
+      ['temporal.uiUrl=temporal-ui:8080'],
+      /temporal\.uiUrl must be an http\(s\) URL \(e\.g\. https:\/\/temporal\.example\.com\)/,
+    ],
+    [['grafana.dashboard.namespace=Monitoring'], /grafana\.dashboard\.namespace must be a namespace name/],
     [
       ['temporal.apiKey.secretName=Temporal_Key'],
       /temporal\.apiKey\.secretName must be a Kubernetes object name/,
@@ -436,6 +481,10 @@ test('helm install into a fresh namespace: the workers roll out, the objects are
     `temporal.taskQueue=${taskQueue}`,
     '--set',
     `prometheus.url=${endpoints.prometheusUrl}`,
+    '--set',
+    `temporal.uiUrl=${endpoints.temporalUiUrl}`,
+    '--set',
+    'grafana.dashboard.enabled=true',
     '--set-json',
     'extraArgs=["--min-interval=100ms"]',
     '--wait',
@@ -447,6 +496,11 @@ test('helm install into a fresh namespace: the workers roll out, the objects are
   console.log(`chart install time (helm install --wait, 2 replicas Available): ${seconds.toFixed(1)} s`);
   assert.match(out, /STATUS: deployed/);
   assert.match(out, /kubectl -n \S+ rollout status deployment\//);
+  assert.match(out, /Alerts \(AlertProviders\) link to each rollout in Temporal UI at http/);
+  assert.match(
+    out,
+    new RegExp(`The Grafana dashboard is ConfigMap ${release}-dashboard in ${installNs.name}`),
+  );
 
   const { apps, core, config } = kube();
   const deployment = await apps.readNamespacedDeployment({ name: release, namespace: installNs.name });
@@ -457,6 +511,15 @@ test('helm install into a fresh namespace: the workers roll out, the objects are
   assert.equal(pods.items[0]?.spec?.serviceAccountName, release);
   await core.readNamespacedServiceAccount({ name: release, namespace: installNs.name });
   await core.readNamespacedService({ name: `${release}-metrics`, namespace: installNs.name });
+  const dashboard = await core.readNamespacedConfigMap({
+    name: `${release}-dashboard`,
+    namespace: installNs.name,
+  });
+  assert.equal(dashboard.metadata?.labels?.grafana_dashboard, '1');
+  assert.equal(
+    (JSON.parse(dashboard.data?.['cutover-dashboard.json'] ?? '{}') as { uid?: string }).uid,
+    'cutover-rollouts',
+  );
   const policy = config.makeApiClient(k8s.PolicyV1Api);
   const pdb = await policy.readNamespacedPodDisruptionBudget({ name: release, namespace: installNs.name });
   await waitFor(

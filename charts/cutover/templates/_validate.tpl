@@ -14,10 +14,20 @@ was given and the fix. Called once, from deployment.yaml, before anything is ren
 {{- if not (regexMatch "^https?://[^\\s/]+" $url) }}
 {{- fail (printf "prometheus.url must be an http(s) URL (e.g. http://prometheus.monitoring:9090), got '%s'" $url) }}
 {{- end }}
+{{- with .Values.temporal.uiUrl }}
+{{- if not (regexMatch "^https?://[^\\s/]+" .) }}
+{{- fail (printf "temporal.uiUrl must be an http(s) URL (e.g. https://temporal.example.com), or '' for alerts without a link, got '%s'" .) }}
+{{- end }}
+{{- end }}
 {{- $label := "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$" }}
 {{- with .Values.watchNamespace }}
 {{- if not (regexMatch $label .) }}
 {{- fail (printf "watchNamespace must be a namespace name (lowercase letters, digits, '-'), or '' to watch every namespace, got '%s'" .) }}
+{{- end }}
+{{- end }}
+{{- with .Values.grafana.dashboard.namespace }}
+{{- if not (regexMatch $label .) }}
+{{- fail (printf "grafana.dashboard.namespace must be a namespace name (lowercase letters, digits, '-'), or '' for the release's, got '%s'" .) }}
 {{- end }}
 {{- end }}
 {{- $subdomain := "^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$" }}

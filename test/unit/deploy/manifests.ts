@@ -160,7 +160,9 @@ export const workerReadableCrds = [
 /** What `kubectl apply -k deploy/` installs, as `Kind/name`, sorted. */
 export const installedObjects = [
   'ClusterRole/cutover-approver',
+  'ClusterRole/cutover-freeze-manager',
   'ClusterRole/cutover-operator',
+  'ClusterRole/cutover-policy-editor',
   'ClusterRole/cutover-worker',
   'ClusterRoleBinding/cutover-worker',
   ...workerReadableCrds.map((name) => `CustomResourceDefinition/${name}`).sort(),
