@@ -164,8 +164,9 @@ export function formatWait(wait: WaitStatus | undefined, now: Date): string {
 }
 
 export function formatManualAction(action: ManualAction): string {
+  const groups = action.actor?.groups.filter((g) => !g.startsWith('system:')) ?? [];
   const who = action.actor
-    ? `${action.actor.user}${action.actor.verified ? ' (verified' : ' (unverified'}${action.actor.groups.length > 0 ? `, groups ${action.actor.groups.filter((g) => !g.startsWith('system:')).join(', ') || 'none'}` : ''})`
+    ? `${action.actor.user} (${action.actor.verified ? 'verified' : 'unverified'}${groups.length > 0 ? `, groups ${groups.join(', ')}` : ''})`
     : `${action.by} (as typed)`;
   const what = action.override ? `${action.action} --override` : action.action;
   return `${formatTime(action.at)}  ${what} by ${who}: ${action.reason || '(no reason)'}`;

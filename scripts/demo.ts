@@ -20,6 +20,7 @@ import { readServiceMap } from '../stack/pod-runner.ts';
 import { waitFor } from '../stack/processes.ts';
 import { stackDown, stackUp } from '../stack/stack.ts';
 import { repoRoot, toolPath } from '../stack/tools.ts';
+import { applyChangeControl } from '../client/change-control-install.ts';
 
 const keep = process.argv.includes('--keep');
 const namespace = 'test';
@@ -85,6 +86,10 @@ let exitCode = 0;
 try {
   step("installing Cutover's CRDs (Flagger's flagger.app/v1beta1 Canary, MetricTemplate, AlertProvider)");
   await applyCrds(config);
+  step(
+    'installing change control: the approver/operator ClusterRoles and the RolloutAction admission policy',
+  );
+  await applyChangeControl(config, 'cutover-demo');
 
   step(`starting Flagger's loadtester on 127.0.0.1:${loadtesterPort} (its hooks run hey and curl)`);
   children.push(
@@ -302,10 +307,11 @@ try {
       'rollout 2: analysis passed; the apex now sends production traffic to the tested green pods; blue stays warm',
     );
     await cli(['status', `${namespace}/podinfo`]);
-    // --direct: the demo installs no admission policy for RolloutActions, so it signals Temporal.
-    step(`rollout 2: cutover rollback ${namespace}/podinfo --reason "demo: instant rollback" --direct`);
+    // A RolloutAction, admitted as the demo's (admin) user by the policy installed above: the rollback is
+    // recorded with the identity the API server verified.
+    step(`rollout 2: cutover rollback ${namespace}/podinfo --reason "demo: instant rollback"`);
     const asked = Date.now();
-    await cli(['rollback', `${namespace}/podinfo`, '--reason', 'demo: instant rollback', '--direct']);
+    await cli(['rollback', `${namespace}/podinfo`, '--reason', 'demo: instant rollback']);
     await waitFor('blue to serve again', async () => (await apexAnswer()) === blue, 30_000);
     step(
       `rollout 2: blue answers again ${Date.now() - asked} ms after the rollback ("${await apexAnswer()}")`,
