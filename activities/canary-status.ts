@@ -5,7 +5,7 @@
 // so a retried activity finds its event already there instead of writing it again.
 import type * as k8s from '@kubernetes/client-node';
 import { hashHex } from '../canary/revision.ts';
-import { apiGroup, canaryStatusSchema, type CanaryStatus } from '../canary/spec.ts';
+import { apiGroup, canaryStatusSchema, type CanaryStatus, type Condition } from '../canary/spec.ts';
 import { CanaryPhase, promotedConditionType, withPromotedCondition } from '../canary/status.ts';
 import { canaryOwnerReference, type CanaryRef } from '../resources/owner.ts';
 import {
@@ -32,6 +32,11 @@ export interface CanaryStatusUpdate {
   trackedConfigs?: Record<string, string>;
   /** The `Promoted` condition's message; the phase's standard one when absent. */
   message?: string;
+  /**
+   * A condition of another type (e.g. `Stalled`), set beside `Promoted`; lastTransitionTime moves
+   * only when its status changes. Written only when something in it changed.
+   */
+  condition?: { type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string };
 }
 
 export interface CanaryEvent {
@@ -102,7 +107,7 @@ export function statusPatch(
   now: string,
 ): Record<string, unknown> {
   const patch: Record<string, unknown> = {};
-  const { phase, message, trackedConfigs, ...counters } = update;
+  const { phase, message, trackedConfigs, condition, ...counters } = update;
   for (const [field, value] of Object.entries(counters)) {
     if (value !== undefined) patch[field] = value;
   }
@@ -126,6 +131,26 @@ export function statusPatch(
         ...(message !== undefined ? { message } : {}),
         ...(current.conditions ? { previous: current.conditions } : {}),
       });
+    }
+  }
+  if (condition !== undefined) {
+    const conditions = (patch.conditions as Condition[] | undefined) ?? current.conditions ?? [];
+    const before = conditions.find((c) => c.type === condition.type);
+    const same =
+      before !== undefined &&
+      before.status === condition.status &&
+      before.reason === condition.reason &&
+      before.message === condition.message;
+    if (!same) {
+      const transitioned = before === undefined || before.status !== condition.status;
+      patch.conditions = [
+        ...conditions.filter((c) => c.type !== condition.type),
+        {
+          ...condition,
+          lastUpdateTime: now,
+          lastTransitionTime: transitioned ? now : (before.lastTransitionTime ?? now),
+        },
+      ];
     }
   }
   return patch;

@@ -5,6 +5,8 @@ import type { Client } from '@temporalio/client';
 import { createApexSwitchActivities } from './apex-switch.ts';
 import { createChangeWindowActivities, type ChangeWindowDeps } from './change-window.ts';
 import { createHandoverActivities } from './handover.ts';
+import { withLivenessHeartbeatsAll } from './heartbeats.ts';
+import { withRetryReports, type RetryReportDeps } from './retry-reports.ts';
 import { createKubernetesActivities } from './kubernetes.ts';
 import type { DeploymentWatch } from './kubernetes.ts';
 import { createMetricActivities } from './metric-checks.ts';
@@ -29,7 +31,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const base = {
+  const raw = {
     // Includes the Canary status and event activities.
     ...createKubernetesActivities(deps.kubeconfig, { deployments: deps.deployments }),
     ...createMetricActivities(deps),
@@ -39,11 +41,29 @@ export function createActivities(deps: ActivityDeps) {
     ...createChangeWindowActivities(deps.kubeconfig, deps.changeWindows),
     ...createWebhookActivities(deps),
   };
+  const reports: RetryReportDeps = {
+    reportProgress: raw.reportProgress,
+    readCanary: raw.readCanary,
+    stepDeps: () => raw,
+  };
+  // A step that keeps failing is said on its Canary (retry-reports.ts), except those whose retries
+  // are bounded: their last failure is worded by the workflow. Every activity heartbeats while it
+  // runs, so a dead worker's step moves on within its heartbeat timeout; the readiness wait
+  // heartbeats itself, with the Deployment's progress as details.
+  const bounded = ['checkMetric', 'callWebhook', 'sendAlerts', 'initializeCanaryObjects'] as const;
+  const base = withLivenessHeartbeatsAll(withRetryReports(raw, reports, bounded), ['waitForDeploymentReady']);
   // The rollout engine's steps call the base activities through `base` at call time, so a wrapper the
   // worker sets on `base.checkMetric` (Flagger's metric gauge) applies inside the analysis tick too.
   return Object.assign(
     base,
-    createRolloutStepActivities(() => base),
+    withLivenessHeartbeatsAll(
+      withRetryReports(
+        createRolloutStepActivities(() => base),
+        reports,
+        [],
+      ),
+      [],
+    ),
   );
 }
 

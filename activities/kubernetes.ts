@@ -109,8 +109,8 @@ export interface KubernetesActivityOptions {
   deployments?: DeploymentWatch;
 }
 
-/** How often a wait blocked on the watch wakes anyway, to heartbeat. */
-const heartbeatEveryMs = 2_000;
+/** How often a wait blocked on the watch wakes anyway, to heartbeat (well inside its 3 s heartbeat timeout). */
+const heartbeatEveryMs = 1_000;
 
 /** Heartbeats when running as an activity; a no-op when called directly (tests, the CLI). */
 function heartbeat(details: string): void {

@@ -10,6 +10,7 @@ import { isCanaryPhase, isRolloutInProgress } from '../canary/status.ts';
 import { loadKubeConfig, loadWorkerConfig, workerUsage } from './config.ts';
 import type { WorkerConfig } from './config.ts';
 import { createControllerMetrics } from './controller-metrics.ts';
+import { crashRecoveryWorkerOptions, workflowTaskTimeoutInterceptor } from './crash-recovery.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 import { DeploymentCache } from './deployment-cache.ts';
 import { applyHeapLimit, registerHeapMetrics } from './heap.ts';
@@ -172,9 +173,11 @@ export async function runWorker(argv: string[]): Promise<number> {
     await codecServer?.close();
     return 4;
   }
+  // The workflows this worker starts get a short workflow task timeout: a crash mid-task costs seconds.
   const client = new Client({
     connection,
     namespace: temporal.namespace,
+    interceptors: { workflow: [workflowTaskTimeoutInterceptor()] },
     dataConverter: converters.client,
   });
   const attributes = await ensureSearchAttributes(connection, temporal.namespace);
@@ -224,6 +227,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     dataConverter: converters.worker,
     activities,
     shutdownGraceTime: config.shutdownGraceMs,
+    ...crashRecoveryWorkerOptions,
     maxCachedWorkflows: tuning.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,

@@ -6,12 +6,21 @@ import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow
 import type { CutoverActivities } from '../activities/index.ts';
 
 /**
+ * Every activity heartbeats once a second while it runs (activities/heartbeats.ts; the readiness wait
+ * with its progress), so a worker that dies mid-step is noticed within this, and the step retried on
+ * another worker, instead of at the end of its start-to-close timeout (up to minutes). Options are not
+ * part of the history's commands that replay checks, so changing them breaks no running rollout.
+ */
+export const livenessHeartbeatTimeout = '3s';
+
+/**
  * Kubernetes writes and reads are idempotent (server-side apply, precise patches), so they retry
  * until the API server answers: a rollout waits out an outage rather than failing because of it.
  * Bad requests are thrown as non-retryable by the activities themselves.
  */
 export const kubernetes = proxyActivities<CutoverActivities>({
   startToCloseTimeout: '30s',
+  heartbeatTimeout: livenessHeartbeatTimeout,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
 });
 
@@ -21,19 +30,21 @@ export const kubernetes = proxyActivities<CutoverActivities>({
  */
 export const refusedWrites = proxyActivities<CutoverActivities>({
   startToCloseTimeout: '30s',
+  heartbeatTimeout: livenessHeartbeatTimeout,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 4 },
 });
 
-/** Readiness waits: an activity that polls for a few seconds, heartbeating. */
+/** Readiness waits: an activity that polls for a few seconds, heartbeating every second. */
 export const readinessWaits = proxyActivities<CutoverActivities>({
   startToCloseTimeout: '1m',
-  heartbeatTimeout: '10s',
+  heartbeatTimeout: livenessHeartbeatTimeout,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
 /** Prometheus reads: a few quick retries, then the check counts as failed (as in Flagger). */
 export const metrics = proxyActivities<CutoverActivities>({
   startToCloseTimeout: '30s',
+  heartbeatTimeout: livenessHeartbeatTimeout,
   retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 3 },
 });
 
@@ -44,6 +55,7 @@ export const metrics = proxyActivities<CutoverActivities>({
 export function webhooks(timeoutMs: number, retries: number): CutoverActivities {
   return proxyActivities<CutoverActivities>({
     startToCloseTimeout: (retries + 1) * (timeoutMs + 5_000) + 5_000,
+    heartbeatTimeout: livenessHeartbeatTimeout,
     retry: { maximumAttempts: 2 },
   });
 }
@@ -51,13 +63,14 @@ export function webhooks(timeoutMs: number, retries: number): CutoverActivities 
 /** Alerts are best effort: a chat outage must not hold up a rollout. */
 export const notifications = proxyActivities<CutoverActivities>({
   startToCloseTimeout: '30s',
+  heartbeatTimeout: livenessHeartbeatTimeout,
   retry: { initialInterval: '1s', maximumAttempts: 3 },
 });
 
 /** Waiting for the rollout of an older revision to hand over: long, heartbeating. */
 export const handover = proxyActivities<CutoverActivities>({
   startToCloseTimeout: '1h',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: livenessHeartbeatTimeout,
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
 
@@ -91,10 +104,14 @@ export const { runAnalysisTick, runHooks, reportRollout } = proxyLocalActivities
   localStepOptions(60_000, 'rollout step'),
 );
 
-/** A rollout's ending (scale, status, alert, post-rollout hooks): a normal activity, retried until done. */
+/**
+ * A rollout's ending (scale, status, alert, post-rollout hooks): a normal activity, retried until done.
+ * Its budget covers every hook's worst case; the heartbeat, a crash.
+ */
 export function endingOptions(budgetMs: number, summary: string): ActivityOptions {
   return {
     startToCloseTimeout: budgetMs,
+    heartbeatTimeout: livenessHeartbeatTimeout,
     retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
     summary,
   };
@@ -106,6 +123,7 @@ export const { rollBackCanary, completePromotion } = proxyActivities<CutoverActi
 /** Kubernetes writes of the engine: short, idempotent, retried until the API server answers. */
 export const kubernetesWriteOptions: ActivityOptions = {
   startToCloseTimeout: '30s',
+  heartbeatTimeout: livenessHeartbeatTimeout,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '15s' },
 };
 export const { scaleUpCanary, promoteCanary } = proxyActivities<CutoverActivities>(kubernetesWriteOptions);
