@@ -1,9 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { endpoints, kube } from '../support/cluster.ts';
+import { authenticatedPrometheus } from '../support/authenticated-prometheus.ts';
+import { kube } from '../support/cluster.ts';
 import { recordHistory } from '../support/histories.ts';
 import { startLoad } from '../support/load.ts';
 import { canaryMetricsReady } from '../support/prometheus.ts';
@@ -26,33 +25,8 @@ after(async () => {
   await worker.stop();
 });
 
-/** The real Prometheus behind a bearer-token check, as a hosted Prometheus would demand. */
-async function authenticatedPrometheus(token: string) {
-  const seen: { authorization?: string; query: string }[] = [];
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    seen.push({ authorization: req.headers.authorization, query: url.searchParams.get('query') ?? '' });
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      res.writeHead(401).end('{"status":"error","errorType":"unauthorized","error":"bad token"}');
-      return;
-    }
-    void fetch(new URL(`${url.pathname}${url.search}`, endpoints.prometheusUrl))
-      .then(async (upstream) =>
-        res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text()),
-      )
-      .catch(() => res.writeHead(502).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
 test('a MetricTemplate query with templateVariables runs against Prometheus with the Secret token', async () => {
-  const prometheus = await authenticatedPrometheus('s3cret-token');
+  const prometheus = await authenticatedPrometheus(['Bearer s3cret-token']);
   const scenario = await setupScenario(worker, 'template', {
     interval: '1s',
     iterations: 3,
