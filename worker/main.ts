@@ -1,5 +1,6 @@
 // `cutover worker`: one process with the Temporal worker (rollout workflows and their activities), the
 // revision watcher, and /metrics + /healthz. Thin: everything it runs lives elsewhere.
+import { CustomObjectsApi, VersionApi } from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
@@ -10,11 +11,13 @@ import { isCanaryPhase, isRolloutInProgress } from '../canary/status.ts';
 import { loadKubeConfig, loadWorkerConfig, workerUsage } from './config.ts';
 import type { WorkerConfig } from './config.ts';
 import { createControllerMetrics } from './controller-metrics.ts';
+import { DependencyReachability, canaryLister } from './dependency-reachability.ts';
 import { crashRecoveryWorkerOptions, workflowTaskTimeoutInterceptor } from './crash-recovery.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 import { DeploymentCache } from './deployment-cache.ts';
 import { applyHeapLimit, registerHeapMetrics } from './heap.ts';
 import { startHttpServer } from './http-server.ts';
+import type { HealthReport } from './http-server.ts';
 import { createLogger, temporalLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 import { revertCanary } from './revert.ts';
@@ -318,19 +321,61 @@ export async function runWorker(argv: string[]): Promise<number> {
       })
     : undefined;
 
+  // Temporal or the API server away for long: said in the log, on /readyz and on the Canaries
+  // mid-rollout (the rollouts themselves cannot say it: none of their steps gets through meanwhile).
+  const versionApi = kubeconfig.makeApiClient(VersionApi);
+  const listCanaries = watcher
+    ? canaryLister(kubeconfig.makeApiClient(CustomObjectsApi), config.watchNamespace)
+    : () => Promise.resolve([]);
+  const reportProgress = activities.reportProgress;
+  const reachability = {
+    temporal: new DependencyReachability({
+      name: 'Temporal',
+      reason: 'TemporalUnreachable',
+      address: temporal.address,
+      probe: async () => {
+        await connection.withDeadline(Date.now() + 3_000, () => connection.workflowService.getSystemInfo({}));
+      },
+      log: log.child({ component: 'temporal' }),
+      listCanaries,
+      reportProgress,
+    }),
+    kubernetes: new DependencyReachability({
+      name: 'the Kubernetes API server',
+      reason: 'APIServerUnreachable',
+      address: kubeconfig.getCurrentCluster()?.server ?? 'the cluster',
+      probe: async () => {
+        await versionApi.getCode();
+      },
+      log: log.child({ component: 'kubernetes' }),
+      listCanaries,
+      reportProgress,
+    }),
+  };
+  const health = (): Promise<HealthReport> => {
+    const state = worker.getState();
+    return Promise.resolve({
+      ok: state === 'RUNNING',
+      checks: {
+        worker: state,
+        watcher: watcher ? 'running' : 'disabled',
+        rolloutActions: rolloutActions ? 'running' : 'disabled',
+      },
+    });
+  };
   const http = await startHttpServer({
     port: config.http.port,
     address: config.http.address,
     registry: metrics.registry,
-    health: async () => {
-      const state = worker.getState();
+    health,
+    // Not ready while Temporal or the API server is unreachable; still live (a restart brings neither back).
+    ready: async () => {
+      const report = await health();
+      const temporalCheck = reachability.temporal.describe();
+      const kubernetesCheck = reachability.kubernetes.describe();
       return {
-        ok: state === 'RUNNING',
-        checks: {
-          worker: state,
-          watcher: watcher ? 'running' : 'disabled',
-          rolloutActions: rolloutActions ? 'running' : 'disabled',
-        },
+        ok: report.ok && temporalCheck === 'ok' && kubernetesCheck === 'ok',
+        checks: { ...report.checks, temporal: temporalCheck, kubernetes: kubernetesCheck },
       };
     },
   });
@@ -359,6 +404,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     });
     void (async () => {
       repair?.stop();
+      await Promise.all([reachability.temporal.stop(), reachability.kubernetes.stop()]);
       await freezeWatch?.stop();
       await rolloutActions?.stop();
       await watcher?.stop();
@@ -371,6 +417,10 @@ export async function runWorker(argv: string[]): Promise<number> {
   try {
     const running = worker.run();
     await deploymentsStarted;
+    if (!stopping) {
+      reachability.temporal.start();
+      reachability.kubernetes.start();
+    }
     if (!stopping) await watcher?.start();
     if (!stopping) await freezeWatch?.start();
     if (!stopping) await rolloutActions?.start();
@@ -398,6 +448,7 @@ export async function runWorker(argv: string[]): Promise<number> {
   } finally {
     // Again, for a signal that came while the watcher was starting.
     repair?.stop();
+    await Promise.all([reachability.temporal.stop(), reachability.kubernetes.stop()]);
     await freezeWatch?.stop();
     await rolloutActions?.stop();
     await watcher?.stop();
