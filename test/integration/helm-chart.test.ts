@@ -219,7 +219,7 @@ test('helm lint passes for the defaults, a watched namespace, mTLS with an API k
     ['watchNamespace=apps'],
     ['temporal.tls.secretName=temporal-tls', 'temporal.apiKey.secretName=temporal-cloud'],
     ['metrics.serviceMonitor.enabled=true', 'crds.install=false', 'replicas=1'],
-    ['grafana.dashboard.enabled=true', 'temporal.uiUrl=https://temporal.example.com'],
+    ['grafana.dashboard.enabled=true', 'temporal.uiUrl=https://temporal.example.com', 'crds.flagger=false'],
   ]) {
     const out = await helmOk([
       'lint',
@@ -329,6 +329,17 @@ test('helm template renders the CRDs kept, the worker with two replicas and prob
   assert.deepEqual(
     service.spec?.ports?.map((p) => p.name),
     ['http-metrics', 'sdk-metrics'],
+  );
+});
+
+test("helm template with crds.flagger=false: only Cutover's own CRDs, for a cluster where Flagger installed its kinds", async () => {
+  const crds = (await template('cutover-system', ['crds.flagger=false']))
+    .filter((o) => o.kind === 'CustomResourceDefinition')
+    .map((o) => o.metadata.name)
+    .sort();
+  assert.deepEqual(
+    crds,
+    deployCrdNames.filter((name) => name.endsWith('.cutover.dev')),
   );
 });
 
