@@ -58,6 +58,8 @@ export class DependencyReachability {
   private failingSince: number | undefined;
   private lastError: string | undefined;
   private unreachable = false;
+  /** A frozen API server must not hold the checks: a list or a write unanswered by then is dropped. */
+  private readonly writeTimeoutMs = 5_000;
   private pending: Promise<void> | undefined;
   /** The Canaries told about this outage, to tell them when it ends. */
   private told: CanaryRef[] = [];
@@ -140,14 +142,7 @@ export class DependencyReachability {
       this.pending = undefined;
     });
     this.pending = probe;
-    let timer: NodeJS.Timeout | undefined;
-    const timeoutMs = this.options.probeTimeoutMs ?? 3_000;
-    return Promise.race([
-      probe,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    return within(probe, this.options.probeTimeoutMs ?? 3_000);
   }
 
   private async tellCanaries(change: 'down' | 'up', since: number, downMs = 0, lastError?: string) {
@@ -159,7 +154,10 @@ export class DependencyReachability {
       canaries =
         change === 'up' && this.told.length > 0
           ? this.told
-          : inProgress(await this.options.listCanaries(), change === 'up' ? since : undefined);
+          : inProgress(
+              await within(this.options.listCanaries(), this.writeTimeoutMs),
+              change === 'up' ? since : undefined,
+            );
     } catch (error) {
       this.options.log.warn(`could not list the Canaries to tell them about ${name}`, {
         error: error instanceof Error ? error.message : String(error),
@@ -173,24 +171,27 @@ export class DependencyReachability {
     const told: CanaryRef[] = [];
     for (const canary of canaries) {
       try {
-        await this.options.reportProgress({
-          canary,
-          status: {
-            condition: {
-              type: stalledConditionType,
-              status: change === 'down' ? 'True' : 'False',
-              reason: change === 'down' ? this.options.reason : 'Recovered',
-              message,
+        await within(
+          this.options.reportProgress({
+            canary,
+            status: {
+              condition: {
+                type: stalledConditionType,
+                status: change === 'down' ? 'True' : 'False',
+                reason: change === 'down' ? this.options.reason : 'Recovered',
+                message,
+              },
             },
-          },
-          events: [
-            {
-              key: `unreachable/${this.options.reason}/${since}/${change}`,
-              type: change === 'down' ? 'Warning' : 'Normal',
-              message,
-            },
-          ],
-        });
+            events: [
+              {
+                key: `unreachable/${this.options.reason}/${since}/${change}`,
+                type: change === 'down' ? 'Warning' : 'Normal',
+                message,
+              },
+            ],
+          }),
+          this.writeTimeoutMs,
+        );
         told.push(canary);
       } catch (error) {
         this.options.log.warn(`could not tell a Canary about ${name}`, {
@@ -224,7 +225,12 @@ export function canaryLister(
   namespace: string | undefined,
 ): () => Promise<CanaryObjectLike[]> {
   return async () => {
-    const list = { group: apiGroup, version: 'v1beta1', plural: 'canaries', limit: 500 };
+    const list = {
+      group: apiGroup,
+      version: 'v1beta1',
+      plural: 'canaries',
+      limit: 500,
+    };
     const result = (
       namespace
         ? await custom.listNamespacedCustomObject({ ...list, namespace })
@@ -236,4 +242,15 @@ export function canaryLister(
 
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** `promise`, or a rejection after `ms` (the call itself is left to finish or fail on its own). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
