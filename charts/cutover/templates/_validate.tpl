@@ -31,7 +31,7 @@ was given and the fix. Called once, from deployment.yaml, before anything is ren
 {{- end }}
 {{- end }}
 {{- $subdomain := "^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$" }}
-{{- range $value, $name := dict "temporal.tls.secretName" .Values.temporal.tls.secretName "temporal.apiKey.secretName" .Values.temporal.apiKey.secretName "serviceAccount.name" .Values.serviceAccount.name }}
+{{- range $value, $name := dict "temporal.tls.secretName" .Values.temporal.tls.secretName "temporal.apiKey.secretName" .Values.temporal.apiKey.secretName "serviceAccount.name" .Values.serviceAccount.name "payloadEncryption.secretName" .Values.payloadEncryption.secretName "payloadEncryption.codecServer.tokenSecretName" .Values.payloadEncryption.codecServer.tokenSecretName }}
 {{- if and $name (not (regexMatch $subdomain $name)) }}
 {{- fail (printf "%s must be a Kubernetes object name (lowercase letters, digits, '-', '.'), got '%s'" $value $name) }}
 {{- end }}
@@ -42,5 +42,9 @@ was given and the fix. Called once, from deployment.yaml, before anything is ren
 {{- end }}
 {{- if and $tls.secretName (empty $tls.certKey) (empty $tls.caKey) }}
 {{- fail "temporal.tls.secretName is set but certKey, keyKey and caKey are all '': name the Secret's keys, or unset temporal.tls.secretName and set temporal.tls.enabled=true for TLS with the system's CAs" }}
+{{- end }}
+{{- $payload := .Values.payloadEncryption }}
+{{- if and $payload.codecServer.enabled (not $payload.secretName) }}
+{{- fail "payloadEncryption.codecServer.enabled needs the key ring: set payloadEncryption.secretName to the Secret that holds it" }}
 {{- end }}
 {{- end -}}
