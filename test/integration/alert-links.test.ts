@@ -72,6 +72,14 @@ test('every alert of a rollout links to its run in Temporal UI', async () => {
   await waitFor('the Canary to be Initialized', async () => (await phase()) === 'Initialized', 90_000);
   await releasePodinfo(ns, 'v2');
   await waitFor('the rollout to be promoted', async () => (await phase()) === 'Succeeded', 120_000);
+  // The status is written before the step's alert is sent.
+  const texts = (): string[] =>
+    chat.callsTo('/slack').map((call) => (call.body as SlackBody).attachments?.[0]?.text ?? '');
+  await waitFor(
+    'the promotion alert',
+    async () => texts().some((t) => t.startsWith('Promotion completed')),
+    30_000,
+  );
 
   const alerts = chat.callsTo('/slack').map((call) => call.body as SlackBody);
   // The analysis starting and the promotion: one from a rollout step (a local activity), one from the end.
