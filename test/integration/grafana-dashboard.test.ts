@@ -142,6 +142,12 @@ before(async () => {
   );
   await releasePodinfo(ns, 'v3');
   await waitFor('the rollout of v3 to be rolled back', async () => (await phase(ns)) === 'Failed', 120_000);
+  // The counters follow the phases the watcher sees, a moment after the status is written.
+  await waitFor(
+    'the worker to count the rollback',
+    async () => (await scrape(`${worker.metricsUrl}/metrics`)).includes('flagger_canary_failures_total{'),
+    15_000,
+  );
   for (const url of [`${worker.metricsUrl}/metrics`, sdkMetricsUrl]) {
     for (const name of sampleNames(await scrape(url))) exported.set(name, url);
   }
