@@ -7,6 +7,7 @@ import { apiGroup, canaryDefaults, canaryStatusSchema } from '../canary/spec.ts'
 import type { CanaryStatus } from '../canary/spec.ts';
 import {
   canarySearchAttribute,
+  imageSearchAttribute,
   namespaceSearchAttribute,
   phaseSearchAttribute,
   revisionSearchAttribute,
@@ -144,6 +145,8 @@ export interface WorkflowRun {
   name: string;
   revision?: string;
   phase?: string;
+  /** The image the rollout brings (CutoverImage), when the workflow set it. */
+  image?: string;
 }
 
 const workflowTypes: Record<string, WorkflowKind> = {
@@ -199,6 +202,7 @@ function toRun(info: WorkflowExecutionInfo): WorkflowRun | undefined {
     namespace: attributes.get(namespaceSearchAttribute) ?? '',
     revision: attributes.get(revisionSearchAttribute),
     phase: attributes.get(phaseSearchAttribute),
+    image: attributes.get(imageSearchAttribute),
   };
 }
 

@@ -121,6 +121,8 @@ export interface ListRow {
   name: string;
   phase?: string;
   revision?: string;
+  /** The image the rollout brings (the target's first container). */
+  image?: string;
   iteration?: number;
   iterations?: number;
   failedChecks?: number;
@@ -134,11 +136,12 @@ export interface ListRow {
 export function renderList(rows: readonly ListRow[], now: Date): string {
   if (rows.length === 0) return 'No canaries found.\n';
   return table(
-    ['CANARY', 'PHASE', 'REVISION', 'ITERATION', 'FAILED', 'AGE', 'ROLLOUT'],
+    ['CANARY', 'PHASE', 'REVISION', 'IMAGE', 'ITERATION', 'FAILED', 'AGE', 'ROLLOUT'],
     rows.map((r) => [
       `${r.namespace}/${r.name}`,
       r.phase ?? '-',
       shortRevision(r.revision),
+      r.image ?? '-',
       `${r.iteration ?? 0}/${r.iterations ?? '-'}`,
       `${r.failedChecks ?? 0}/${r.threshold}`,
       formatAge(r.createdAt, now),
@@ -358,6 +361,8 @@ export interface HistoryEntry {
   runId: string;
   kind: string;
   revision?: string;
+  /** The image the rollout brought (CutoverImage). */
+  image?: string;
   startTime: string;
   closeTime?: string;
   outcome: string;
@@ -371,7 +376,7 @@ export function renderHistory(canary: string, entries: readonly HistoryEntry[]):
   const blocks = entries.map((e) => {
     const when = `${formatTime(e.startTime)} → ${e.closeTime ? formatTime(e.closeTime).slice(11) : 'running'}`;
     const lines = [
-      `${shortRevision(e.revision)}  ${e.kind.padEnd(10)}  ${when}  ${e.outcome}`,
+      `${shortRevision(e.revision)}  ${e.kind.padEnd(10)}  ${when}  ${e.outcome}${e.image ? `  ${e.image}` : ''}`,
       `  ${e.reason}`,
       ...e.manualActions.map((a) => `  ${formatManualAction(a)}`),
       `  ${e.workflowId}`,

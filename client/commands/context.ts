@@ -2,8 +2,7 @@
 // output streams, and one error type whose exit code and sentence are what the user sees.
 import type { Client } from '@temporalio/client';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ParseArgsOptionsConfig } from 'node:util';
-import type { GlobalOptions, ParsedCommand } from './arguments.ts';
+import type { FlagSpecs, GlobalOptions, ParsedCommand } from './arguments.ts';
 
 /** Exit codes, documented in `cutover --help`. */
 export const ExitCode = {
@@ -50,6 +49,10 @@ export interface CommandContext {
   temporal(): Promise<Client>;
   /** Loads the kubeconfig on first use; a missing file is a CliError naming it. */
   kube(): KubeConfig;
+  /** `-n`, else the kubeconfig context's namespace, else `default` (kubectl's rule); reads no network. */
+  defaultNamespace(): string;
+  /** A warning on stderr: one line, `cutover: warning: …` (coloured on a terminal). */
+  warn(message: string): void;
   now(): Date;
 }
 
@@ -68,7 +71,7 @@ export function kubernetesUnreachable(server: string, kubeconfig: string, cause:
 }
 
 /** One subcommand: its flags (beyond the global ones), its help, and what it does. */
-export interface Command<O extends ParseArgsOptionsConfig = ParseArgsOptionsConfig> {
+export interface Command<O extends FlagSpecs = FlagSpecs> {
   name: string;
   usage: string;
   summary: string;
@@ -81,4 +84,22 @@ export interface Command<O extends ParseArgsOptionsConfig = ParseArgsOptionsConf
 /** Prints data as one JSON document (json) or the rendered text. */
 export function print(ctx: CommandContext, data: unknown, text: () => string): void {
   ctx.stdout.write(ctx.options.output === 'json' ? JSON.stringify(data, null, 2) + '\n' : text());
+}
+
+/**
+ * A Kubernetes read the command can do without (the canary's existence, before a Temporal-only
+ * action): an unreachable API server is a warning naming what is skipped, and `undefined`.
+ */
+export async function unlessKubernetesDown<T>(
+  ctx: CommandContext,
+  read: () => Promise<T>,
+  skipped: string,
+): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof CliError) || error.exitCode !== ExitCode.kubernetesUnreachable) throw error;
+    ctx.warn(`${error.message}; ${skipped}`);
+    return undefined;
+  }
 }

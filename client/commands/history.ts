@@ -10,13 +10,12 @@ import { historySteps, renderSteps } from '../history-steps.ts';
 import { decodedHistoryEvents } from '../history-payloads.ts';
 import type { Step } from '../history-steps.ts';
 import { canaryWorkflowPrefix } from '../workflow-ids.ts';
-import { canaryNamespaceOption, parseCanaryRef } from './arguments.ts';
+import { canaryRefOf } from './arguments.ts';
 import type { CanaryRef } from './arguments.ts';
-import { CliError, ExitCode, print } from './context.ts';
+import { CliError, ExitCode, print, unlessKubernetesDown } from './context.ts';
 import type { Command, CommandContext } from './context.ts';
 
 const options = {
-  ...canaryNamespaceOption,
   rollout: { type: 'string' },
   limit: { type: 'string' },
 } as const;
@@ -31,7 +30,7 @@ export const historyCommand: Command<typeof options> = {
   ].join('\n'),
   options,
   async run(ctx, { values, positionals }) {
-    const ref = parseCanaryRef(positionals, values['canary-namespace']);
+    const ref = canaryRefOf(ctx, positionals);
     const limit = values.limit === undefined ? 20 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) {
       throw new CliError(ExitCode.usage, `--limit must be a whole number >= 1, not "${values.limit}"`);
@@ -40,7 +39,11 @@ export const historyCommand: Command<typeof options> = {
     const runs = await listRuns(client, ctx.options.address, { canary: ref });
     if (runs.length === 0) {
       // No history: say whether the canary exists at all (a deleted canary keeps its history).
-      await getCanary(ctx.kube(), ctx.options.kubeconfig, ref);
+      await unlessKubernetesDown(
+        ctx,
+        async () => getCanary(ctx.kube(), ctx.options.kubeconfig, ref),
+        'not checking that the Canary exists',
+      );
     }
     if (values.rollout !== undefined) return showRollout(ctx, client, ref, runs, values.rollout);
     const entries = await Promise.all(
@@ -72,12 +75,13 @@ async function entry(ctx: CommandContext, client: Client, chain: WorkflowRun[]):
     runId: last.runId,
     kind: last.kind,
     revision: last.revision,
+    ...((last.image ?? first.image) === undefined ? {} : { image: last.image ?? first.image }),
     startTime: first.startTime.toISOString(),
     closeTime: last.closeTime?.toISOString(),
     outcome: ending.outcome,
     reason: ending.reason,
     manualActions: ending.manualActions,
-    url: temporalUiLink(ctx.options.uiUrl, ctx.options.namespace, last.workflowId, last.runId),
+    url: temporalUiLink(ctx.options.uiUrl, ctx.options.temporalNamespace, last.workflowId, last.runId),
   };
 }
 
@@ -138,7 +142,7 @@ async function showRollout(
     events = await decodedHistoryEvents(client, events);
     perRun.push({
       runId: run.runId,
-      url: temporalUiLink(ctx.options.uiUrl, ctx.options.namespace, run.workflowId, run.runId),
+      url: temporalUiLink(ctx.options.uiUrl, ctx.options.temporalNamespace, run.workflowId, run.runId),
       steps: historySteps(events),
     });
   }

@@ -7,7 +7,7 @@ import { parseDuration } from '../../canary/duration.ts';
 import { roleForAction, type RolloutActionStatus } from '../../canary/rollout-action.ts';
 import type { SteeringActionName } from '../../workflows/steering-messages.ts';
 import { createRolloutAction, selfIdentity, waitForOutcome } from '../rollout-actions.ts';
-import { canaryNamespaceOption, parseCanaryRef } from './arguments.ts';
+import { canaryRefOf } from './arguments.ts';
 import type { CanaryRef, ParsedCommand } from './arguments.ts';
 import { CliError, ExitCode, kubernetesUnreachable, print } from './context.ts';
 import type { CommandContext } from './context.ts';
@@ -16,7 +16,6 @@ export const defaultWaitMs = 30_000;
 
 /** The flags of a command that only creates RolloutActions (approve, pause, resume, retry). */
 export const actionOptions = {
-  ...canaryNamespaceOption,
   reason: { type: 'string' },
   wait: { type: 'string' },
 } as const;
@@ -165,7 +164,7 @@ export async function runAction(
   action: SteeringActionName,
   extra: { override?: boolean } = {},
 ): Promise<number> {
-  const ref = parseCanaryRef(positionals, values['canary-namespace']);
+  const ref = canaryRefOf(ctx, positionals);
   const reason = values.reason?.trim();
   if (!reason) {
     throw new CliError(

@@ -8,14 +8,13 @@ import { Client } from '@temporalio/client';
 import { abortRollout, promoteRollout, rollbackRollout } from '../rollouts.ts';
 import { getCanary, noRunningRollout, runningRollout, temporalFailure } from '../canary-lookup.ts';
 import { temporalUiLink } from '../format.ts';
-import { canaryNamespaceOption, callerIdentity, parseCanaryRef } from './arguments.ts';
+import { callerIdentity, canaryRefOf } from './arguments.ts';
 import type { ParsedCommand } from './arguments.ts';
-import { CliError, ExitCode, print } from './context.ts';
+import { CliError, ExitCode, print, unlessKubernetesDown } from './context.ts';
 import { actionHelp, parseWait, requestAction } from './rollout-action.ts';
 import type { CommandContext } from './context.ts';
 
 export const steeringOptions = {
-  ...canaryNamespaceOption,
   as: { type: 'string' },
   reason: { type: 'string' },
   direct: { type: 'boolean' },
@@ -47,7 +46,7 @@ export async function steer(
   action: SteeringAction,
   reason: string,
 ): Promise<number> {
-  const ref = parseCanaryRef(positionals, values['canary-namespace']);
+  const ref = canaryRefOf(ctx, positionals);
   // A typed name can only travel the direct path: a RolloutAction carries the authenticated one.
   if (values.direct !== true && values.as === undefined) {
     if (!reason) {
@@ -63,18 +62,27 @@ export async function steer(
   const by = callerIdentity(values.as, process.env, { user: userInfo().username, host: hostname() });
   const base = await ctx.temporal();
   const [, run] = await Promise.all([
-    getCanary(ctx.kube(), ctx.options.kubeconfig, ref),
+    // The signal needs only Temporal: with the API server down, the canary is not checked first.
+    unlessKubernetesDown(
+      ctx,
+      async () => getCanary(ctx.kube(), ctx.options.kubeconfig, ref),
+      'not checking that the Canary exists',
+    ),
     runningRollout(base, ctx.options.address, ref),
   ]);
   if (!run) throw noRunningRollout(ref);
-  const client = new Client({ connection: base.connection, namespace: ctx.options.namespace, identity: by });
+  const client = new Client({
+    connection: base.connection,
+    namespace: ctx.options.temporalNamespace,
+    identity: by,
+  });
   const { send, sent: what } = steeringActions[action];
   try {
     await send(client, run.workflowId, { by, reason });
   } catch (error) {
     throw temporalFailure(ctx.options.address, error);
   }
-  const url = temporalUiLink(ctx.options.uiUrl, ctx.options.namespace, run.workflowId, run.runId);
+  const url = temporalUiLink(ctx.options.uiUrl, ctx.options.temporalNamespace, run.workflowId, run.runId);
   const sent = { signal: action, workflowId: run.workflowId, runId: run.runId, by, reason, url };
   print(ctx, sent, () =>
     [

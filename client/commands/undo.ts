@@ -18,13 +18,12 @@ import { hashHex } from '../../canary/revision.ts';
 import { apiGroup } from '../../canary/spec.ts';
 import { getCanary, runningRollout } from '../canary-lookup.ts';
 import { requestDeadline } from '../kubernetes-deadline.ts';
-import { canaryNamespaceOption, callerIdentity, parseCanaryRef } from './arguments.ts';
+import { callerIdentity, canaryRefOf } from './arguments.ts';
 import type { CanaryRef } from './arguments.ts';
 import { CliError, ExitCode, kubernetesUnreachable, print } from './context.ts';
 import type { Command } from './context.ts';
 
 const options = {
-  ...canaryNamespaceOption,
   'to-revision': { type: 'string' },
   'skip-analysis': { type: 'boolean' },
   as: { type: 'string' },
@@ -54,7 +53,7 @@ export const undoCommand: Command<typeof options> = {
   ].join('\n'),
   options,
   async run(ctx, { values, positionals }) {
-    const ref = parseCanaryRef(positionals, values['canary-namespace']);
+    const ref = canaryRefOf(ctx, positionals);
     const reason = values.reason?.trim();
     if (!reason) {
       throw new CliError(ExitCode.usage, 'undo needs --reason TEXT: it is kept in an event on the Canary');

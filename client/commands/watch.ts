@@ -8,13 +8,12 @@ import type { WorkflowRun } from '../canary-lookup.ts';
 import { formatDuration, renderWatchFrame, temporalUiLink } from '../format.ts';
 import type { RunningView } from '../format.ts';
 import type { RolloutResult } from '../../workflows/messages.ts';
-import { canaryNamespaceOption, parseCanaryRef } from './arguments.ts';
+import { canaryRefOf } from './arguments.ts';
 import type { CanaryRef } from './arguments.ts';
-import { CliError, ExitCode } from './context.ts';
+import { CliError, ExitCode, unlessKubernetesDown } from './context.ts';
 import type { Command, CommandContext } from './context.ts';
 
 const options = {
-  ...canaryNamespaceOption,
   interval: { type: 'string' },
 } as const;
 
@@ -30,7 +29,7 @@ export const watchCommand: Command<typeof options> = {
   details: '--interval MS   how often to ask the rollout for its status (default 500)',
   options,
   async run(ctx, { values, positionals }) {
-    const ref = parseCanaryRef(positionals, values['canary-namespace']);
+    const ref = canaryRefOf(ctx, positionals);
     const intervalMs = values.interval === undefined ? 500 : Number(values.interval);
     if (!Number.isFinite(intervalMs) || intervalMs < 50) {
       throw new CliError(
@@ -40,7 +39,11 @@ export const watchCommand: Command<typeof options> = {
     }
     const client = await ctx.temporal();
     const [, first] = await Promise.all([
-      getCanary(ctx.kube(), ctx.options.kubeconfig, ref),
+      unlessKubernetesDown(
+        ctx,
+        async () => getCanary(ctx.kube(), ctx.options.kubeconfig, ref),
+        'following the rollout from Temporal alone',
+      ),
       runningRollout(client, ctx.options.address, ref),
     ]);
     if (!first) throw noRunningRollout(ref);
@@ -67,7 +70,10 @@ export const watchCommand: Command<typeof options> = {
   },
 };
 
-/** Polls one rollout's status until its result arrives. */
+/** How often a lost Temporal is tried again. */
+const retryEveryMs = 2_000;
+
+/** Polls one rollout's status until its result arrives; a lost connection is said and retried. */
 async function follow(
   ctx: CommandContext,
   client: Client,
@@ -77,22 +83,89 @@ async function follow(
 ): Promise<Ending> {
   // Without a run id the handle follows continue-as-new to the rollout's final result.
   const handle = client.workflow.getHandle(run.workflowId);
+  const outage = new Outage(ctx, screen);
   let ending: Ending | undefined;
-  const settled = handle.result().then(
-    (result: RolloutResult) => (ending = { outcome: result.outcome, reason: result.reason, result }),
-    (error: unknown) => {
-      if (!(error instanceof WorkflowFailedError)) throw error;
-      return (ending = { outcome: 'failed', reason: error.cause?.message ?? error.message });
-    },
-  );
-  const url = temporalUiLink(ctx.options.uiUrl, ctx.options.namespace, run.workflowId, run.runId);
+  let fatal: { error: unknown } | undefined;
+  let settled: Promise<void> | undefined;
+  const awaitResult = (): Promise<void> =>
+    handle.result().then(
+      (result: RolloutResult) => void (ending = { outcome: result.outcome, reason: result.reason, result }),
+      (error: unknown) => {
+        if (error instanceof WorkflowFailedError) {
+          ending = { outcome: 'failed', reason: error.cause?.message ?? error.message };
+        } else if (isConnectionLost(error)) {
+          outage.lost(error);
+          settled = undefined; // asked again on the next round
+        } else {
+          fatal = { error };
+        }
+      },
+    );
+  const url = temporalUiLink(ctx.options.uiUrl, ctx.options.temporalNamespace, run.workflowId, run.runId);
   while (!ending) {
-    const status = await queryStatus(client, run.workflowId).catch(() => undefined);
+    if (fatal) throw fatal.error;
+    settled ??= awaitResult();
+    const status = await queryStatus(client, run.workflowId).then(
+      (answer) => {
+        outage.restored();
+        return answer;
+      },
+      (error: unknown) => {
+        if (isConnectionLost(error)) outage.lost(error);
+        return undefined;
+      },
+    );
     if (ending) break;
     if (status) screen.status({ workflowId: run.workflowId, runId: run.runId, url, status });
-    await Promise.race([settled, new Promise((r) => setTimeout(r, intervalMs))]);
+    const pause = new Promise((r) => setTimeout(r, outage.active ? retryEveryMs : intervalMs));
+    await Promise.race([settled ?? pause, pause]);
   }
+  outage.restored();
   return ending;
+}
+
+/** A gRPC UNAVAILABLE (the frontend is down or the network is cut), at any depth of causes. */
+export function isConnectionLost(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === 14) return true;
+    if (/UNAVAILABLE|ECONNREFUSED|ECONNRESET|failed to connect|Connection dropped/i.test(e.message))
+      return true;
+  }
+  return false;
+}
+
+/** Says once that Temporal was lost and that watch keeps trying, and when it is back. */
+class Outage {
+  private since: number | undefined;
+  private readonly ctx: CommandContext;
+  private readonly screen: Screen;
+
+  constructor(ctx: CommandContext, screen: Screen) {
+    this.ctx = ctx;
+    this.screen = screen;
+  }
+
+  get active(): boolean {
+    return this.since !== undefined;
+  }
+
+  lost(error: unknown): void {
+    if (this.since !== undefined) return;
+    this.since = Date.now();
+    const cause = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    this.screen.notice(
+      `lost Temporal at ${this.ctx.options.address} (${cause}); retrying every ${retryEveryMs / 1000}s (Ctrl-C to stop)`,
+    );
+  }
+
+  restored(): void {
+    if (this.since === undefined) return;
+    const after = formatDuration(Date.now() - this.since);
+    this.since = undefined;
+    this.screen.notice(
+      `Temporal at ${this.ctx.options.address} answers again (after ${after}); following on`,
+    );
+  }
 }
 
 async function successor(
@@ -139,6 +212,15 @@ class Screen {
     this.ctx.stdout.write(
       JSON.stringify({ type: 'status', at: this.ctx.now().toISOString(), ...view }) + '\n',
     );
+  }
+
+  /** A line about the watch itself (a lost connection): on stderr, below the frame on a terminal. */
+  notice(text: string): void {
+    if (this.live) {
+      this.drawnLines = 0;
+      this.ctx.stdout.write('\n');
+    }
+    this.ctx.warn(text);
   }
 
   event(event: WatchEvent): void {

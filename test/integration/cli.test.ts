@@ -152,14 +152,14 @@ test('list shows the canary with the running rollout: phase, revision, iteration
     `${endpoints.temporalUiUrl}/namespaces/${endpoints.temporalNamespace}/workflows/${encodeURIComponent(first.workflowId)}/${runId}`,
   );
 
-  const text = await cli('list');
+  const text = await cli('list', '-A');
   assert.equal(text.code, 0, text.stderr);
   const line = text.stdout.split('\n').find((l) => l.startsWith(`${canary} `));
   assert.ok(line, text.stdout);
   assert.match(
     line,
     new RegExp(
-      `^${canary}\\s+Progressing\\s+${firstRevision.slice(0, 8)}\\s+\\d+/1000\\s+0/3\\s+\\d+s\\s+http`,
+      `^${canary}\\s+Progressing\\s+${firstRevision.slice(0, 8)}\\s+\\S+\\s+\\d+/1000\\s+0/3\\s+\\d+s\\s+http`,
     ),
   );
   assert.ok(line.endsWith(row.rollout?.url ?? '?'));
@@ -349,8 +349,11 @@ test('clear errors: a canary that does not exist, an unreachable Temporal, a bad
     2,
     'canary test/podinfo not found: kubectl get canaries -n test',
   );
-  const down = await spawnCli(['list'], { TEMPORAL_ADDRESS: '127.0.0.1:1' }).done;
+  // history needs Temporal (list does without it: cli-conventions.test.ts).
+  const down = await spawnCli(['history', canary], { TEMPORAL_ADDRESS: '127.0.0.1:1' }).done;
   assertCleanError(down, 4, /cannot reach Temporal at 127\.0\.0\.1:1 .*TEMPORAL_ADDRESS/);
-  assertCleanError(await cli('status', canary, '--frobnicate'), 64, /Unknown option '--frobnicate'/);
-  assertCleanError(await cli('status', 'no-slash'), 64, /"no-slash" is not NAMESPACE\/NAME/);
+  assertCleanError(await cli('status', canary, '--frobnicate'), 64, /unknown option '--frobnicate'/);
+  // NAME alone is in the context's namespace (the local stack's context names none: default).
+  assertCleanError(await cli('status', 'no-slash'), 2, /canary default\/no-slash not found/);
+  assertCleanError(await cli('status', 'a/b/c'), 64, /"a\/b\/c" is not NAMESPACE\/NAME/);
 });

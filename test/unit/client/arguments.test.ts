@@ -40,19 +40,57 @@ test('the command is the first word that is not a global flag or its value', () 
 
 test('global flags override the environment defaults; the UI URL loses its trailing slash', () => {
   const parsed = parseCommand(
-    ['test/podinfo', '--namespace', 'prod', '--address', 'temporal:7233', '-o', 'json'],
+    ['test/podinfo', '--temporal-namespace', 'prod', '--address', 'temporal:7233', '-o', 'json'],
     {},
     defaults,
   );
   assert.deepEqual(parsed.globals, {
     output: 'json',
     address: 'temporal:7233',
-    namespace: 'prod',
+    temporalNamespace: 'prod',
     uiUrl: 'http://127.0.0.1:8233',
     kubeconfig: '/tmp/kubeconfig.yaml',
+    allNamespaces: false,
   });
   assert.deepEqual(parsed.positionals, ['test/podinfo']);
   assert.equal(parseCommand([], {}, defaults).globals.output, 'text');
+});
+
+test("kubectl's flags: -n/--namespace is Kubernetes's, -A, --context, --kubeconfig; --canary-namespace still works", () => {
+  const parsed = parseCommand(
+    ['podinfo', '-n', 'test', '--context', 'kind-dev', '--kubeconfig', '/k/a:/k/b'],
+    {},
+    defaults,
+  );
+  assert.equal(parsed.globals.namespace, 'test');
+  assert.equal(parsed.globals.context, 'kind-dev');
+  assert.equal(parsed.globals.kubeconfig, '/k/a:/k/b');
+  assert.equal(parsed.globals.temporalNamespace, 'default');
+  assert.equal(parseCommand(['--namespace=prod'], {}, defaults).globals.namespace, 'prod');
+  assert.equal(parseCommand(['--canary-namespace', 'old'], {}, defaults).globals.namespace, 'old');
+  assert.equal(parseCommand(['-A'], {}, defaults).globals.allNamespaces, true);
+  assert.equal(parseCommand(['--all-namespaces'], {}, defaults).globals.allNamespaces, true);
+  assert.equal(parseCommand(['--temporal-address', 't:1'], {}, defaults).globals.address, 't:1');
+  assert.equal(
+    exitCodeOf(() => parseCommand(['-A', '-n', 'test'], {}, defaults)),
+    64,
+  );
+  assert.equal(
+    exitCodeOf(() => parseCommand(['-n', ''], {}, defaults)),
+    64,
+  );
+});
+
+test('an unknown flag is one sentence that suggests the nearest one', () => {
+  try {
+    parseCommand(['--namspace', 'test'], {}, defaults);
+    assert.fail('parsed');
+  } catch (error) {
+    assert.ok(error instanceof CliError);
+    assert.equal(error.exitCode, 64);
+    assert.match(error.message, /^unknown option '--namspace' \(did you mean --namespace\?\); /);
+    assert.doesNotMatch(error.message, /\n/);
+  }
 });
 
 test('command flags parse beside global ones; unknown flags and bad --output are usage errors (64)', () => {
@@ -81,6 +119,9 @@ test('a canary is NAMESPACE/NAME, or NAME with -n', () => {
     exitCodeOf(() => parseCanaryRef(['podinfo'])),
     64,
   );
+  // NAME alone is in the context's namespace, as kubectl; -n wins over it.
+  assert.deepEqual(parseCanaryRef(['podinfo'], undefined, 'team'), { namespace: 'team', name: 'podinfo' });
+  assert.deepEqual(parseCanaryRef(['podinfo'], 'test', 'team'), { namespace: 'test', name: 'podinfo' });
   assert.equal(
     exitCodeOf(() => parseCanaryRef(['a/b/c'])),
     64,

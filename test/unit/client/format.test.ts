@@ -70,7 +70,7 @@ test('tables align columns and leave the last one unpadded', () => {
   );
 });
 
-test('list rows: canary, phase, short revision, k/N, failed/threshold, age, rollout link', () => {
+test('list rows: canary, phase, short revision, image, k/N, failed/threshold, age, rollout link', () => {
   const out = renderList(
     [
       {
@@ -78,6 +78,7 @@ test('list rows: canary, phase, short revision, k/N, failed/threshold, age, roll
         name: 'podinfo',
         phase: 'Progressing',
         revision: '0123456789abcdef',
+        image: 'ghcr.io/stefanprodan/podinfo:6.1.0',
         iteration: 3,
         iterations: 10,
         failedChecks: 1,
@@ -92,9 +93,9 @@ test('list rows: canary, phase, short revision, k/N, failed/threshold, age, roll
   assert.equal(
     out,
     [
-      'CANARY        PHASE        REVISION  ITERATION  FAILED  AGE  ROLLOUT',
-      'test/podinfo  Progressing  01234567  3/10       1/2     60m  http://ui/w/r',
-      'prod/api      -            -         0/-        0/1     -    -',
+      'CANARY        PHASE        REVISION  IMAGE                               ITERATION  FAILED  AGE  ROLLOUT',
+      'test/podinfo  Progressing  01234567  ghcr.io/stefanprodan/podinfo:6.1.0  3/10       1/2     60m  http://ui/w/r',
+      'prod/api      -            -         -                                   0/-        0/1     -    -',
       '',
     ].join('\n'),
   );

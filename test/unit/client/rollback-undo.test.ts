@@ -176,11 +176,20 @@ function offlineContext(): CommandContext {
   const fail = (): never => assert.fail('the command reached out before checking its arguments');
   const sink = { write: () => undefined, isTTY: false };
   return {
-    options: { output: 'text', address: '127.0.0.1:1', namespace: 'default', uiUrl: '', kubeconfig: '' },
+    options: {
+      output: 'text',
+      address: '127.0.0.1:1',
+      temporalNamespace: 'default',
+      uiUrl: '',
+      kubeconfig: '',
+      allNamespaces: false,
+    },
     stdout: sink,
     stderr: sink,
     temporal: fail,
     kube: fail,
+    defaultNamespace: fail,
+    warn: () => undefined,
     now: () => new Date(),
   };
 }
