@@ -88,7 +88,8 @@ function textsIn(value: unknown, found: string[] = []): string[] {
 
 const decoded = (text: string): string => Buffer.from(text, 'base64').toString('utf8');
 
-async function rawHistory(workflowId: string, runId: string): Promise<unknown> {
+/** `temporal workflow show --output json`, with the extra flags given (a codec endpoint, say). */
+async function rawHistory(workflowId: string, runId: string, extra: string[] = []): Promise<unknown> {
   const shown = await runCommand(toolPath('temporal'), [
     'workflow',
     'show',
@@ -102,6 +103,7 @@ async function rawHistory(workflowId: string, runId: string): Promise<unknown> {
     runId,
     '--output',
     'json',
+    ...extra,
   ]);
   assert.equal(shown.code, 0, shown.stderr);
   return JSON.parse(shown.stdout) as unknown;
@@ -278,6 +280,18 @@ test(
       // The codec server opens that payload (the Canary spec, with the webhook metadata) for a holder
       // of the token, and for nobody else.
       const codec = `http://127.0.0.1:${codecPort}`;
+      // The real `temporal` CLI, pointed at the codec endpoint with the token, reads the spec in clear.
+      const rollout = runs.find((r) => r.type === 'rolloutWorkflow');
+      const readable = await rawHistory(rollout?.workflowId ?? '', rollout?.runId ?? '', [
+        '--codec-endpoint',
+        codec,
+        '--codec-auth',
+        `Bearer ${codecToken}`,
+      ]);
+      assert.ok(
+        textsIn(readable).some((text) => text.includes(secrets.webhookMetadata)),
+        'temporal --codec-endpoint decodes the Canary spec',
+      );
       const decode = (headers: Record<string, string>) =>
         fetch(`${codec}/${endpoints.temporalNamespace}/decode`, {
           method: 'POST',
@@ -309,7 +323,7 @@ test(
       const history = await runCutover(['history', `${ns.name}/podinfo`, ...withKey], noKeyEnv);
       assert.equal(history.code, 0, history.stderr);
       assert.match(history.stdout, /promoted/);
-      const rolloutId = runs.find((r) => r.type === 'rolloutWorkflow')?.workflowId ?? '';
+      const rolloutId = rollout?.workflowId ?? '';
       const steps = await runCutover(
         ['history', `${ns.name}/podinfo`, '--rollout', rolloutId, ...withKey],
         noKeyEnv,
