@@ -4,8 +4,10 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
+import { Command as Commander, CommanderError, Option } from 'commander';
+import { loadClientConfigProfile } from '@temporalio/envconfig';
+import type { ClientConfigProfile, ConfigDataSource } from '@temporalio/envconfig';
 import { parseDuration } from '../canary/duration.ts';
 import { reuseApiConnections } from './kube-connections.ts';
 import { parseOrigins } from './codec-server.ts';
@@ -120,10 +122,15 @@ Every flag has an environment variable; the flag wins.
   --task-queue name              CUTOVER_TASK_QUEUE        (default cutover)
   --tls                          TEMPORAL_TLS=true         TLS with the system's CAs
   --tls-cert file                TEMPORAL_TLS_CERT         client certificate (PEM) for mTLS
+                                 (or TEMPORAL_TLS_CLIENT_CERT_PATH)
   --tls-key file                 TEMPORAL_TLS_KEY          client key (PEM) for mTLS
+                                 (or TEMPORAL_TLS_CLIENT_KEY_PATH)
   --tls-ca file                  TEMPORAL_TLS_CA           CA bundle (PEM) for the server
+                                 (or TEMPORAL_TLS_SERVER_CA_CERT_PATH)
   --tls-server-name name         TEMPORAL_TLS_SERVER_NAME  server name to verify (SNI)
   --api-key key                  TEMPORAL_API_KEY          Temporal Cloud API key (implies TLS)
+                                 TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE: a profile of Temporal's config
+                                 file (~/.config/temporalio/temporal.toml) for the settings above not set
   --kubeconfig file[:file]       KUBECONFIG                (default in-cluster, else ~/.kube/config)
   --prometheus-url url           PROMETHEUS_URL            (default http://127.0.0.1:9090)
   --temporal-ui-url url          TEMPORAL_UI_URL           Temporal UI, for the rollout's link in alerts (default none)
@@ -233,28 +240,58 @@ type Flags = {
   [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'string' ? string : boolean;
 };
 
-/** parseArgs in its lenient mode, so that the errors are ours (Node's wording changes between versions). */
+/**
+ * The worker's flags as a commander command: `cutover worker` in the one program, and the parser of
+ * `loadWorkerConfig`. commander neither prints nor exits; its errors are said in our words below, so
+ * that every mistake names the flag and the fix (and Node's or commander's wording may change).
+ */
+export function workerCommand(): Commander {
+  const command = new Commander('worker')
+    .description('run the Cutover worker (revision watcher and rollouts)')
+    .exitOverride()
+    .helpOption(false)
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined, outputError: () => undefined })
+    .argument('[words...]');
+  for (const [name, option] of Object.entries(options)) {
+    command.addOption(new Option(option.type === 'string' ? `--${name} <value>` : `--${name}`));
+  }
+  // What `cutover worker --help` prints: the flags with their variables and defaults.
+  command.helpInformation = () => workerUsage;
+  return command;
+}
+
 function parseFlags(argv: string[]): Flags {
-  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  const command = workerCommand();
+  try {
+    command.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    const flag = /'(-[^' ]*)/.exec(error.message)?.[1] ?? '';
+    if (error.code === 'commander.optionMissingArgument') fail(`${flag} needs a value (${flag}=value)`);
+    const [name, inline] = flag.split('=', 2);
+    const known = (options as Record<string, { type: 'string' | 'boolean' }>)[name?.replace(/^--/, '') ?? ''];
+    if (inline !== undefined && known?.type === 'boolean') {
+      fail(`${name} is a switch and takes no value; give just ${name}`);
+    }
+    fail(`unknown flag '${flag}'; run with --help for the flags`);
+  }
+  const words = (command.processedArgs[0] as string[] | undefined) ?? [];
+  if (words.length > 0) fail(`unexpected argument '${words[0]}'; the worker takes only flags (see --help)`);
   const flags: Record<string, string | boolean> = {};
-  for (const token of tokens) {
-    if (token.kind === 'positional')
-      fail(`unexpected argument '${token.value}'; the worker takes only flags (see --help)`);
-    if (token.kind !== 'option') continue; // the '--' terminator
-    const option = (options as Record<string, { type: 'string' | 'boolean' }>)[token.name];
-    if (option === undefined) fail(`unknown flag '${token.rawName}'; run with --help for the flags`);
-    if (option.type === 'string') {
-      if (token.value === undefined) fail(`${token.rawName} needs a value (${token.rawName}=value)`);
-      if (!token.inlineValue && token.value.startsWith('--')) {
-        fail(
-          `${token.rawName} needs a value but is followed by the flag '${token.value}'; write ${token.rawName}=value`,
-        );
+  for (const option of command.options) {
+    const name = (option.long ?? '').replace(/^--/, '');
+    const value: unknown = command.getOptionValue(option.attributeName());
+    if (command.getOptionValueSource(option.attributeName()) !== 'cli') continue;
+    if (option.negate) {
+      flags[name] = true; // --no-watcher given
+    } else if (typeof value === 'string') {
+      // `--metrics-port --no-watcher`: commander takes the next word as the value; it is a flag.
+      if (value.startsWith('--') && !argv.includes(`--${name}=${value}`)) {
+        fail(`--${name} needs a value but is followed by the flag '${value}'; write --${name}=value`);
       }
-      flags[token.name] = token.value;
-    } else {
-      if (token.inlineValue === true)
-        fail(`${token.rawName} is a switch and takes no value; give just ${token.rawName}`);
-      flags[token.name] = true;
+      flags[name] = value;
+    } else if (value === true) {
+      flags[name] = true;
     }
   }
   return flags as Flags;
@@ -263,18 +300,22 @@ function parseFlags(argv: string[]): Flags {
 function buildConfig(argv: string[], env: NodeJS.ProcessEnv): WorkerConfig {
   const flags = parseFlags(argv);
 
+  const profile = temporalProfileSettings(env);
   const setting = (flag: StringFlag, envName?: string): Setting | undefined => {
     const fromFlag = flags[flag];
     if (fromFlag !== undefined) return { value: fromFlag, source: `--${flag}` };
-    const fromEnv = envName === undefined ? undefined : env[envName];
-    // An empty variable is how shells and manifests say "unset".
-    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: envName as string };
-    return undefined;
+    // Ours first, then the name @temporalio/envconfig (and the temporal CLI) reads for the same thing.
+    for (const name of envName === undefined ? [] : [envName, ...(envconfigAliases[envName] ?? [])]) {
+      const fromEnv = env[name];
+      // An empty variable is how shells and manifests say "unset".
+      if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: name };
+    }
+    return profile.settings[flag];
   };
 
   const inCluster = (env.KUBERNETES_SERVICE_HOST ?? '') !== '';
 
-  const temporal = temporalSettings(flags, setting, env);
+  const temporal = temporalSettings(flags, setting, env, profile.tls);
   // --help needs no cluster: the kubeconfig is checked only when the worker is going to run.
   const kubernetes: KubernetesSource =
     flags.help === true
@@ -399,10 +440,67 @@ function count(value: Setting | undefined, rule: { min: number; why?: string }):
   return parsed;
 }
 
+/** Temporal's own variable names (@temporalio/envconfig) for the settings we name otherwise. */
+const envconfigAliases: Readonly<Record<string, readonly string[]>> = {
+  TEMPORAL_TLS_CERT: ['TEMPORAL_TLS_CLIENT_CERT_PATH'],
+  TEMPORAL_TLS_KEY: ['TEMPORAL_TLS_CLIENT_KEY_PATH'],
+  TEMPORAL_TLS_CA: ['TEMPORAL_TLS_SERVER_CA_CERT_PATH'],
+};
+
+/**
+ * A profile of Temporal's config file (TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml;
+ * TEMPORAL_PROFILE, else `default`), the last place a Temporal setting is looked for: flags and
+ * variables win. Certificates must be paths: the worker checks and reads files.
+ */
+function temporalProfileSettings(env: NodeJS.ProcessEnv): {
+  settings: Partial<Record<StringFlag, Setting>>;
+  tls?: boolean;
+} {
+  const defined: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env))
+    if (value !== undefined && value !== '') defined[key] = value;
+  const file = defined.TEMPORAL_CONFIG_FILE;
+  const name = defined.TEMPORAL_PROFILE ?? 'default';
+  let profile: ClientConfigProfile;
+  try {
+    profile = loadClientConfigProfile({ disableEnv: true, overrideEnvVars: defined });
+  } catch (error) {
+    const message = (error instanceof Error ? error.message.split('\n')[0] : undefined) ?? String(error);
+    // No file at the default place is no profile, not a mistake.
+    if (file === undefined && defined.TEMPORAL_PROFILE === undefined && /ENOENT/.test(message))
+      return { settings: {} };
+    return fail(
+      `${file === undefined ? 'TEMPORAL_PROFILE' : 'TEMPORAL_CONFIG_FILE'}: cannot use profile '${name}' of ${file ?? "Temporal's config file"} (${message}); fix the file or unset the variable`,
+    );
+  }
+  const source = `profile '${name}' of ${file ?? "Temporal's config file"}`;
+  const settings: Partial<Record<StringFlag, Setting>> = {};
+  const put = (flag: StringFlag, value: string | undefined, key: string) => {
+    if (value !== undefined) settings[flag] = { value, source: `${source} (${key})` };
+  };
+  const path = (data: ConfigDataSource | undefined, key: string): string | undefined => {
+    if (data === undefined) return undefined;
+    if ('path' in data) return data.path;
+    return fail(`${source}: ${key}_data is not supported by the worker; give ${key}_path (a mounted file)`);
+  };
+  put('temporal-address', profile.address, 'address');
+  put('temporal-namespace', profile.namespace, 'namespace');
+  put('api-key', profile.apiKey, 'api_key');
+  put('tls-cert', path(profile.tls?.clientCert, 'client_cert'), 'tls.client_cert_path');
+  put('tls-key', path(profile.tls?.clientKey, 'client_key'), 'tls.client_key_path');
+  put('tls-ca', path(profile.tls?.serverCACert, 'server_ca_cert'), 'tls.server_ca_cert_path');
+  put('tls-server-name', profile.tls?.serverName, 'tls.server_name');
+  return {
+    settings,
+    ...(profile.tls === undefined ? {} : { tls: profile.tls.disabled !== true }),
+  };
+}
+
 function temporalSettings(
   flags: Flags,
   setting: (flag: StringFlag, envName?: string) => Setting | undefined,
   env: NodeJS.ProcessEnv,
+  profileTls?: boolean,
 ): TemporalSettings {
   const address = setting('temporal-address', 'TEMPORAL_ADDRESS');
   if (address !== undefined) checkTemporalAddress(address);
@@ -429,7 +527,7 @@ function temporalSettings(
 
   // --tls is a plain switch; TEMPORAL_TLS can also say false, which turns TLS off even with an API key
   // (a plaintext sidecar proxy in front of Temporal Cloud, say) but cannot be combined with certificates.
-  const tlsEnv = flags.tls === true ? true : booleanEnv(env, 'TEMPORAL_TLS');
+  const tlsEnv = flags.tls === true ? true : (booleanEnv(env, 'TEMPORAL_TLS') ?? profileTls);
   const wantsCerts = cert ?? ca ?? (serverName === undefined ? undefined : { source: 'the TLS server name' });
   if (tlsEnv === false && wantsCerts !== undefined) {
     fail(`TEMPORAL_TLS=false contradicts ${wantsCerts.source}; remove TEMPORAL_TLS or the TLS settings`);
