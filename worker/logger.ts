@@ -1,7 +1,9 @@
-// Structured logs: one JSON object per line on stdout, `{time, level, msg, ...fields}`, with the
-// canary's `namespace`/`canary`, `revision` and `workflowId` whenever they are known, so that
+// Structured logs, written by pino: one JSON object per line on stdout, `{level, time, ...fields, msg}`,
+// with the canary's `namespace`/`canary`, `revision` and `workflowId` whenever they are known, so that
 // `kubectl logs | jq 'select(.canary == "podinfo")'` follows one rollout. The Temporal SDK's own
-// messages (worker lifecycle, activity and workflow logs via `log`) go through the same writer.
+// messages (worker lifecycle, activity and workflow logs via `log`) and the Core's forwarded lines
+// (main.ts installs the Runtime with `forward` logging) go through the same pino instance.
+import { pino } from 'pino';
 import type { LogLevel as SdkLogLevel, LogMetadata, Logger as SdkLogger } from '@temporalio/common';
 import type { LogLevel } from './config.ts';
 
@@ -21,29 +23,33 @@ export interface Logger {
 }
 
 export interface LoggerOptions {
-  /** Where lines go; default process.stdout. Tests collect them. */
+  /** Where lines go; default stdout (written synchronously, so the last line before an exit is kept). */
   write?: (line: string) => void;
   /** Default: the wall clock. */
   now?: () => Date;
 }
 
-const severity: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
-
 export function createLogger(level: LogLevel, options: LoggerOptions = {}): Logger {
-  const write = options.write ?? ((line: string) => void process.stdout.write(line));
+  const destination = options.write ? { write: options.write } : pino.destination({ dest: 1, sync: true });
+  const root = pino(
+    {
+      level,
+      base: null,
+      // The time is a field of each line: a Core line carries the time it happened, not the time
+      // it reached JavaScript.
+      timestamp: false,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
   const now = options.now ?? (() => new Date());
-  return makeLogger(severity[level], {}, write, now);
+  return makeLogger(root, {}, now);
 }
 
-function makeLogger(
-  threshold: number,
-  bound: LogFields,
-  write: (line: string) => void,
-  now: () => Date,
-): Logger {
+function makeLogger(root: pino.Logger, bound: LogFields, now: () => Date): Logger {
   const emit = (level: LogLevel, msg: string, fields?: LogFields, time?: Date) => {
-    if (severity[level] < threshold) return;
-    write(formatLine(time ?? now(), level, msg, { ...bound, ...fields }));
+    if (!root.isLevelEnabled(level)) return;
+    root[level](lineFields(time ?? now(), { ...bound, ...fields }), msg);
   };
   return {
     log: emit,
@@ -51,21 +57,21 @@ function makeLogger(
     info: (msg, fields) => emit('info', msg, fields),
     warn: (msg, fields) => emit('warn', msg, fields),
     error: (msg, fields) => emit('error', msg, fields),
-    child: (fields) => makeLogger(threshold, { ...bound, ...fields }, write, now),
-    isEnabled: (level) => severity[level] >= threshold,
+    child: (fields) => makeLogger(root, { ...bound, ...fields }, now),
+    isEnabled: (level) => root.isLevelEnabled(level),
   };
 }
 
 const reserved = new Set(['time', 'level', 'msg']);
 
-/** One line: the three fixed keys first, then the fields (never overwriting the fixed keys), then '\n'. */
-export function formatLine(time: Date, level: LogLevel, msg: string, fields: LogFields): string {
-  const line: Record<string, unknown> = { time: time.toISOString(), level, msg };
+/** The line's time first, then its fields, which never overwrite time, level or msg. */
+function lineFields(time: Date, fields: LogFields): LogFields {
+  const line: LogFields = { time: time.toISOString() };
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
     line[reserved.has(key) ? `field.${key}` : key] = toJsonValue(value, 0);
   }
-  return `${JSON.stringify(line)}\n`;
+  return line;
 }
 
 /** Errors keep their message and stack; bigints, Dates and cycles don't break JSON.stringify. */

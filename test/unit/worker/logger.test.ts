@@ -12,7 +12,7 @@ function collect(level: Parameters<typeof createLogger>[0]) {
   return { logger, lines, parsed };
 }
 
-test('one JSON object per line: time, level, msg, then the fields', () => {
+test("one JSON object per line, pino's: level, time, the fields, msg", () => {
   const { logger, lines } = collect('info');
   logger.info('rollout started', {
     canary: 'podinfo',
@@ -21,7 +21,7 @@ test('one JSON object per line: time, level, msg, then the fields', () => {
     workflowId: 'w-1',
   });
   assert.deepEqual(lines, [
-    '{"time":"2026-01-02T03:04:05.678Z","level":"info","msg":"rollout started","canary":"podinfo","namespace":"shop","revision":"abc123","workflowId":"w-1"}\n',
+    '{"level":"info","time":"2026-01-02T03:04:05.678Z","canary":"podinfo","namespace":"shop","revision":"abc123","workflowId":"w-1","msg":"rollout started"}\n',
   ]);
 });
 
