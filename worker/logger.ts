@@ -143,3 +143,11 @@ function sdkFields(meta: LogMetadata): LogFields {
   for (const [key, value] of Object.entries(meta)) fields[key] = value;
   return fields;
 }
+
+/**
+ * Which of the Core's (Rust) lines are forwarded: its warnings and errors, and its informational
+ * lines too at debug; other crates' only when they are errors (at debug, warnings).
+ */
+export function coreLogFilter(level: LogLevel): { core: SdkLogLevel; other: SdkLogLevel } {
+  return level === 'debug' ? { core: 'INFO', other: 'WARN' } : { core: 'WARN', other: 'ERROR' };
+}

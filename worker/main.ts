@@ -18,7 +18,7 @@ import { DeploymentCache } from './deployment-cache.ts';
 import { applyHeapLimit, registerHeapMetrics } from './heap.ts';
 import { startHttpServer } from './http-server.ts';
 import type { HealthReport } from './http-server.ts';
-import { createLogger, temporalLogger } from './logger.ts';
+import { coreLogFilter, createLogger, temporalLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
 import { revertCanary } from './revert.ts';
 import { ensureSearchAttributes, temporalConnectionOptions } from './temporal-connection.ts';
@@ -124,15 +124,16 @@ export async function runWorker(argv: string[]): Promise<number> {
     logger: temporalLogger(log),
     // SIGTERM and SIGINT are handled below, in order: the watcher stops first, then the worker drains.
     shutdownSignals: [],
-    // The SDK's own worker metrics (task slots, polls, latencies) on a second port: prom-client cannot
-    // host the Rust core's exporter, and one port each keeps both scrape configs simple.
-    ...(config.sdkMetricsPort === undefined
-      ? {}
-      : {
-          telemetryOptions: {
-            metrics: { prometheus: { bindAddress: `${config.http.address}:${config.sdkMetricsPort}` } },
-          },
-        }),
+    telemetryOptions: {
+      // The Core's own lines (connection retries, poll failures) go to the same pino logger as JSON;
+      // left to itself the Core prints coloured text to the console, most of all while Temporal is away.
+      logging: { forward: {}, filter: coreLogFilter(config.logLevel) },
+      // The SDK's own worker metrics (task slots, polls, latencies) on a second port: prom-client cannot
+      // host the Rust core's exporter, and one port each keeps both scrape configs simple.
+      ...(config.sdkMetricsPort === undefined
+        ? {}
+        : { metrics: { prometheus: { bindAddress: `${config.http.address}:${config.sdkMetricsPort}` } } }),
+    },
   });
   const { temporal } = config;
 
