@@ -26,6 +26,10 @@ export interface ActivityDeps {
   outboundPolicy?: DestinationPolicy;
   /** Temporal UI's base URL: alerts link to the rollout there. */
   temporalUiUrl?: string;
+  /** The worker's informer copy of a Canary, which status writes start from instead of a read. */
+  cachedCanary?: (namespace: string, name: string) => Record<string, unknown> | undefined;
+  /** The worker's informer copy of a MetricTemplate, which ticks read instead of the API server. */
+  cachedMetricTemplate?: (namespace: string, name: string) => unknown;
   /** The deploy-window gate's settings (deadlines; where to say that freezes cannot be read). */
   changeWindows?: ChangeWindowDeps;
 }
@@ -33,7 +37,10 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const raw = {
     // Includes the Canary status and event activities.
-    ...createKubernetesActivities(deps.kubeconfig, { deployments: deps.deployments }),
+    ...createKubernetesActivities(deps.kubeconfig, {
+      deployments: deps.deployments,
+      ...(deps.cachedCanary ? { cachedCanary: deps.cachedCanary } : {}),
+    }),
     ...createMetricActivities(deps),
     ...createNotificationActivities(deps),
     ...createHandoverActivities({ client: deps.temporal }),

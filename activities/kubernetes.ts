@@ -30,7 +30,7 @@ import {
   primaryService,
   type ServiceSettings,
 } from '../resources/services.ts';
-import { createCanaryStatusActivities } from './canary-status.ts';
+import { createCanaryStatusActivities, type CanaryStatusOptions } from './canary-status.ts';
 import { recordPromotedRevision } from './promoted-revisions.ts';
 import {
   jsonPatch,
@@ -107,6 +107,8 @@ export interface DeploymentWatch {
 export interface KubernetesActivityOptions {
   /** Serves readiness waits; without it they poll every `pollMs`. */
   deployments?: DeploymentWatch;
+  /** The worker's informer copy of a Canary, which status writes start from (see canary-status.ts). */
+  cachedCanary?: CanaryStatusOptions['cachedCanary'];
 }
 
 /** How often a wait blocked on the watch wakes anyway, to heartbeat (well inside its 3 s heartbeat timeout). */
@@ -334,7 +336,10 @@ export function createKubernetesActivities(config: k8s.KubeConfig, options: Kube
   }
 
   return {
-    ...createCanaryStatusActivities(config),
+    ...createCanaryStatusActivities(
+      config,
+      options.cachedCanary ? { cachedCanary: options.cachedCanary } : {},
+    ),
 
     /**
      * Creates what a blue/green Canary needs besides the apex Service: the `-primary` config copies,

@@ -15,6 +15,7 @@ import { DependencyReachability, canaryLister } from './dependency-reachability.
 import { crashRecoveryWorkerOptions, workflowTaskTimeoutInterceptor } from './crash-recovery.ts';
 import type { ControllerMetrics } from './controller-metrics.ts';
 import { DeploymentCache } from './deployment-cache.ts';
+import { MetricTemplateCache } from './metric-template-cache.ts';
 import { applyHeapLimit, registerHeapMetrics } from './heap.ts';
 import { startHttpServer } from './http-server.ts';
 import type { HealthReport } from './http-server.ts';
@@ -199,12 +200,23 @@ export async function runWorker(argv: string[]): Promise<number> {
     log: log.child({ component: 'deployment-cache' }),
   });
   const deploymentsStarted = deployments.start();
+  // MetricTemplates, read by every tick, from an informer too (the API server when it cannot say).
+  const templates = new MetricTemplateCache({
+    kubeconfig,
+    namespace: config.watchNamespace,
+    log: log.child({ component: 'metric-template-cache' }),
+  });
+  const templatesStarted = templates.start();
+  // The watcher's informer copy of each Canary, once the watcher exists: status writes start from it.
+  let canaryCopies: RevisionWatcher | undefined;
   const activities = createActivities({
     kubeconfig,
     temporal: client,
     defaultPrometheusUrl: config.prometheusUrl,
     ...(config.temporalUiUrl === undefined ? {} : { temporalUiUrl: config.temporalUiUrl }),
     deployments,
+    cachedMetricTemplate: (namespace, name) => templates.cached(namespace, name),
+    cachedCanary: (namespace, name) => canaryCopies?.cachedCanary(namespace, name),
     changeWindows: { onUnreadable: (message) => log.warn(message) },
   });
   const checkMetric = activities.checkMetric;
@@ -417,7 +429,8 @@ export async function runWorker(argv: string[]): Promise<number> {
 
   try {
     const running = worker.run();
-    await deploymentsStarted;
+    await Promise.all([deploymentsStarted, templatesStarted]);
+    canaryCopies = watcher;
     if (!stopping) {
       reachability.temporal.start();
       reachability.kubernetes.start();
@@ -454,6 +467,7 @@ export async function runWorker(argv: string[]): Promise<number> {
     await rolloutActions?.stop();
     await watcher?.stop();
     await deployments.stop();
+    await templates.stop();
     heapMetrics.stop();
     await http.close();
     await codecServer?.close();

@@ -211,6 +211,14 @@ export class RevisionWatcher {
     return this.queue.idle();
   }
 
+  /**
+   * The Canary as the informer last saw it, for the status writes of rollouts (they start from it
+   * instead of a read of the API server). Undefined when the watcher has not seen it.
+   */
+  cachedCanary(namespace: string, name: string): Record<string, unknown> | undefined {
+    return this.canaries.get(key(namespace, name)) as Record<string, unknown> | undefined;
+  }
+
   /** How many entries each index holds (a test checks they shrink back as objects are deleted). */
   sizes(): Record<string, number> {
     return {
