@@ -9,6 +9,10 @@ import { endpoints } from './cluster.ts';
 
 export interface WorkerProcess {
   metricsUrl: string;
+  /** The process id: the worker's Temporal identity is `<pid>@<host>`. */
+  pid: number | undefined;
+  /** Not exited (nor killed). */
+  alive(): boolean;
   logs(): string;
   /** SIGTERM and wait: a graceful shutdown. */
   stop(): Promise<void>;
@@ -70,6 +74,8 @@ export async function startWorkerProcess(options: {
   }
   return {
     metricsUrl,
+    pid: child.pid,
+    alive: () => child.exitCode === null && child.signalCode === null,
     logs: () => output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');

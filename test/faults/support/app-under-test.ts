@@ -139,6 +139,40 @@ export class AppUnderTest {
     await this.workers[this.workers.length - 1]?.kill();
   }
 
+  /** SIGKILL of every worker of the app. */
+  async killAllWorkers(): Promise<void> {
+    for (const w of this.workers) await w.kill();
+  }
+
+  /**
+   * SIGKILL of the worker that holds the rollout now (with a standby running): the one running its
+   * pending activity, else the one that took its last workflow task (its cache and sticky queue).
+   * The newest worker when neither is known.
+   */
+  async killWorkerHoldingRollout(): Promise<void> {
+    const identity = await this.holderIdentity().catch(() => undefined);
+    const alive = this.workers.filter((w) => w.alive());
+    const holder = alive.find((w) => identity !== undefined && identity.startsWith(`${w.pid}@`));
+    await (holder ?? alive[alive.length - 1])?.kill();
+  }
+
+  private async holderIdentity(): Promise<string | undefined> {
+    const { client } = await this.temporalClient();
+    const query = `CutoverNamespace = '${this.namespace}' AND ExecutionStatus = 'Running'`;
+    for await (const execution of client.workflow.list({ query })) {
+      const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
+      const described = await handle.describe();
+      const pending = described.raw.pendingActivities?.find((a) => a.lastWorkerIdentity);
+      if (pending?.lastWorkerIdentity) return pending.lastWorkerIdentity;
+      const events = (await handle.fetchHistory()).events ?? [];
+      for (let i = events.length - 1; i >= 0; i--) {
+        const identity = events[i]?.workflowTaskStartedEventAttributes?.identity;
+        if (identity) return identity;
+      }
+    }
+    return undefined;
+  }
+
   /** A new pod template (podinfo's `--ui-message`): a new revision for the watcher. */
   async release(message: string): Promise<number> {
     const container = podinfoDeployment(appName, this.namespace, 1, [`--ui-message=${message}`]).spec
@@ -268,13 +302,17 @@ export class AppUnderTest {
 
   private temporal?: Promise<{ connection: Connection; client: Client }>;
 
-  /** The rollout workflows of this app still running in Temporal (the real end of a rollout). */
-  async runningWorkflows(): Promise<number> {
+  private temporalClient(): Promise<{ connection: Connection; client: Client }> {
     this.temporal ??= Connection.connect({ address: endpoints.temporalAddress }).then((connection) => ({
       connection,
       client: new Client({ connection, namespace: endpoints.temporalNamespace }),
     }));
-    const { client } = await this.temporal;
+    return this.temporal;
+  }
+
+  /** The rollout workflows of this app still running in Temporal (the real end of a rollout). */
+  async runningWorkflows(): Promise<number> {
+    const { client } = await this.temporalClient();
     let running = 0;
     const query = `CutoverNamespace = '${this.namespace}' AND ExecutionStatus = 'Running'`;
     for await (const _ of client.workflow.list({ query })) running++;

@@ -69,6 +69,14 @@ export interface RunResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `CUTOVER_FAULTS_STANDBY=1`: every run (baselines too) has a second worker on the task queue, as the
+ * chart's two replicas do, and a kill hits the worker that holds the rollout; the replacement is
+ * started after the kill but the standby takes over meanwhile. The added time is then Temporal's
+ * noticing (the 3 s timeouts) and the redone step, not a process start on a busy machine.
+ */
+export const standby = process.env.CUTOVER_FAULTS_STANDBY === '1';
+
 export function checkEnd(expected: Expected, end: EndState, primaryChanges: number): string[] {
   const problems: string[] = [];
   if (end.phase !== expected.phase) problems.push(`phase ${end.phase}, expected ${expected.phase}`);
@@ -98,6 +106,7 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
     ...(group.policy ? { policy: group.policy } : {}),
     waitInitialized: !group.measuresInitialization,
   });
+  if (standby) await app.startWorker();
   const marks = new Map<string, number>();
   const killedAt: RunResult['killedAt'] = [];
   const workerStartMs: number[] = [];
@@ -113,7 +122,9 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
           if (stop) return;
           const snapshot = await app.snapshot().catch(() => undefined);
           if (snapshot && trigger({ snapshot, receiver, marks })) {
-            await app.killWorker();
+            // A point without a worker for a while kills the standby too.
+            if (standby && point?.downtimeMs) await app.killAllWorkers();
+            else await (standby ? app.killWorkerHoldingRollout() : app.killWorker());
             const running = await app.runningWorkflows().catch(() => -1);
             killedAt.push({
               phase: snapshot.phase,
@@ -126,7 +137,9 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
         }
         if (point?.downtimeMs) await sleep(point.downtimeMs);
         if (stop) return; // the run failed meanwhile: no worker outliving its app
-        workerStartMs.push(await app.startWorker());
+        // With a standby, the replacement's start is not on the rollout's path: not subtracted.
+        const started = await app.startWorker();
+        workerStartMs.push(standby && !point?.downtimeMs ? 0 : started);
       }
     })();
     const driving = group.drive(app, (name) => marks.set(name, Date.now()));

@@ -1,5 +1,5 @@
-// The workflows the worker starts carry a short workflow task timeout (a crash mid-task costs
-// seconds, not the SDK's 10 s), unless the caller chose one; the worker's options bound the rest.
+// The workflows the worker starts carry a shorter workflow task timeout (a crash mid-task costs
+// 5 s, not the SDK's 10 s), unless the caller chose one; the worker's options bound the rest.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WorkflowStartInput, WorkflowStartOutput } from '@temporalio/client';
@@ -31,10 +31,10 @@ async function sentOptions(input: WorkflowStartInput): Promise<WorkflowStartInpu
 }
 
 describe('crash recovery', () => {
-  it('sets a 3 s workflow task timeout on the workflows the worker starts', async () => {
+  it('sets a 5 s workflow task timeout on the workflows the worker starts', async () => {
     const options = await sentOptions(startInput());
-    assert.equal(workflowTaskTimeoutMs, 3_000);
-    assert.equal(Number(options.workflowTaskTimeout?.seconds), 3);
+    assert.equal(workflowTaskTimeoutMs, 5_000);
+    assert.equal(Number(options.workflowTaskTimeout?.seconds), 5);
     assert.equal(options.workflowId, 'cutover/test/podinfo/rollout/1/2', 'the rest as given');
   });
 
