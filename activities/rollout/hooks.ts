@@ -51,9 +51,51 @@ export async function runHooksInOrder(
   for (const hook of hooks) {
     const result = await callHook(deps, context, hook, key);
     results.push(result);
-    if (!result.ok) return { results, failed: result };
+    if (!result.ok) {
+      if (result.status === undefined) await reportUnreachable(deps, context, hook, result);
+      return { results, failed: result };
+    }
   }
   return { results };
+}
+
+/** What a hook that cannot be reached does to the rollout, in the words of its type. */
+const unreachableMeans: Readonly<Record<string, string>> = {
+  'confirm-rollout': 'the rollout waits, and the hook is asked again every interval',
+  'confirm-promotion': 'the promotion waits, and the hook is asked again every interval',
+  'confirm-traffic-increase': 'the rollout waits, and the hook is asked again every interval',
+  'pre-rollout': 'it counts as a failed check',
+  rollout: 'it counts as a failed check',
+  rollback: 'no rollback is asked for',
+  'post-rollout': 'the rollout has ended; it is not called again',
+};
+
+/**
+ * A hook with no answer at all (refused, timed out, no such host: an endpoint down, not a "no") is
+ * said on the Canary with its error, once per rollout and hook, so a gate held by a dead endpoint does
+ * not read like a gate held by a person. Best effort: never a reason for the step to fail.
+ */
+async function reportUnreachable(
+  deps: RolloutStepDeps,
+  context: RolloutContext,
+  hook: ResolvedWebhook,
+  result: HookStatus,
+): Promise<void> {
+  const means = unreachableMeans[hook.type] ?? 'its answer counts as a no';
+  try {
+    await deps.reportProgress({
+      canary: context.canary,
+      events: [
+        {
+          key: `hook-unreachable/${context.revision}/${hook.name}`,
+          type: 'Warning',
+          message: `Webhook ${hook.name} (${hook.type}) cannot be reached: ${result.message}. Until it answers, ${means}; check its url (spec.analysis.webhooks[${hook.name}].url) and that its endpoint runs`,
+        },
+      ],
+    });
+  } catch {
+    // the API server may be away too; the next failing call tries again
+  }
 }
 
 /** POSTs each event to the `event` hooks, in order. Their answers do not matter (Flagger's rule). */
