@@ -252,6 +252,14 @@ export function temporalFailure(address: string, error: unknown): Error {
   if (code === 14 || code === 4 || /failed to connect|ECONNREFUSED|UNAVAILABLE/i.test(message)) {
     return temporalUnreachable(address, message.split('\n')[0] ?? message);
   }
+  // gRPC NOT_FOUND for the namespace itself: the user's setting, not a missing rollout.
+  const namespace = /^Namespace (?:not found: '([^']*)'|(\S+) is not found)/i.exec(message);
+  if (namespace) {
+    return new CliError(
+      ExitCode.usage,
+      `Temporal at ${address} has no namespace ${namespace[1] ?? namespace[2] ?? ''}: fix --temporal-namespace / TEMPORAL_NAMESPACE`,
+    );
+  }
   return error instanceof Error ? error : new Error(message);
 }
 

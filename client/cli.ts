@@ -32,6 +32,7 @@ import { completionScript, completionShells } from './completion.ts';
 import type { CompletionShell } from './completion.ts';
 import { contextNamespace, defaultKubeconfig, loadKubeconfig } from './kubeconfig.ts';
 import { temporalProfile } from './temporal-profile.ts';
+import { workerCommand } from '../worker/config.ts';
 import { clientDataConverter } from '../worker/data-converter.ts';
 import { PayloadCodecError, loadKeyRing } from '../worker/payload-codec.ts';
 
@@ -80,7 +81,10 @@ function buildProgram(invokedAs: string): { program: Commander; byName: Map<stri
       .usage(command.usage.replace(/^cutover \S+ ?/, '') || '[flags]');
     byName.set(command.name, sub);
   }
-  program.command('worker').description('run the Cutover worker (cutover worker --help for its flags)');
+  // The worker's own flags (worker/config.ts): `cutover worker --help` prints them with their variables.
+  program.addCommand(
+    workerCommand().description('run the Cutover worker (cutover worker --help for its flags)'),
+  );
   program.command('completion').description('print shell completion: cutover completion bash|zsh');
   program.command('help').description('help for a command: cutover help COMMAND');
   return { program, byName };
@@ -298,10 +302,11 @@ function completion(rest: readonly string[], program: Commander): number {
       .flatMap((o) => [o.short, o.long].filter((f): f is string => !!f));
   const globalFlags = flagsOf(program);
   const words = {
-    commands: program.commands.map((c) => ({
-      name: c.name(),
-      flags: flagsOf(c).filter((f) => !globalFlags.includes(f)),
-    })),
+    commands: program.commands.map((c) =>
+      c.name() === 'worker'
+        ? { name: 'worker', flags: flagsOf(c), globals: false }
+        : { name: c.name(), flags: flagsOf(c).filter((f) => !globalFlags.includes(f)) },
+    ),
     globalFlags,
   };
   process.stdout.write(completionScript(shell as CompletionShell, words));

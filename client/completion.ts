@@ -2,7 +2,11 @@
 // canary names (NAMESPACE/NAME, read with kubectl when it is there). Made from the program itself,
 // so a new command or flag is completed without editing a script.
 export interface CompletionWords {
-  commands: readonly { name: string; flags: readonly string[] }[];
+  commands: readonly {
+    name: string;
+    flags: readonly string[];
+    /** false: the global flags do not apply (worker). */ globals?: boolean;
+  }[];
   globalFlags: readonly string[];
 }
 
@@ -27,7 +31,7 @@ const takesCanary = new Set([
 export function completionScript(shell: CompletionShell, words: CompletionWords): string {
   const cases = words.commands
     .map((c) => {
-      const flags = [...c.flags, ...words.globalFlags].join(' ');
+      const flags = [...c.flags, ...(c.globals === false ? [] : words.globalFlags)].join(' ');
       const canaries = takesCanary.has(c.name) ? ' $(__cutover_canaries)' : '';
       return `    ${c.name}) COMPREPLY=($(compgen -W "${flags}${canaries}" -- "$cur")) ;;`;
     })

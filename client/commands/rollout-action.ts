@@ -56,7 +56,9 @@ function unreachable(ctx: CommandContext, error: unknown): CliError {
   if (error instanceof k8s.ApiException) {
     return new CliError(ExitCode.kubernetesUnreachable, `Kubernetes answered HTTP ${error.code}: ${cause}`);
   }
-  return kubernetesUnreachable(server, ctx.options.kubeconfig, cause);
+  const down = kubernetesUnreachable(server, ctx.options.kubeconfig, cause);
+  // promote, abort and rollback can also go straight to the rollout, which needs only Temporal.
+  return new CliError(down.exitCode, `${down.message} (promote, abort and rollback also work with --direct)`);
 }
 
 /** Creates the RolloutAction, waits for its outcome and prints it; returns the exit code. */
