@@ -1,7 +1,8 @@
 // The command line's conventions on the real stack: `kubectl cutover` through the real kubectl,
 // kubectl's namespace flags (-n, -A, --context, the context's namespace), one-line errors with their
 // exit codes, each command with one backend down (the API server, then Temporal, at closed local
-// ports), and a `watch` that loses Temporal (a loopback proxy cut and restored) and carries on.
+// ports), a `watch` that loses Temporal (a loopback proxy cut and restored) and carries on, and a
+// worker whose log stays JSON while Temporal is away.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { endpoints, podinfoImage } from '../support/cluster.ts';
 import { setupScenario } from '../support/scenario.ts';
 import type { Scenario } from '../support/scenario.ts';
 import { startTestWorker } from '../support/worker.ts';
+import { startWorkerProcess } from '../support/worker-process.ts';
 import type { TestWorker } from '../support/worker.ts';
 import { statusQuery } from '../../workflows/messages.ts';
 import type { HistoryEntry, ListRow, RunningView } from '../../client/format.ts';
@@ -393,6 +395,41 @@ test('watch loses Temporal, says it is retrying, carries on when it is back, and
     assert.equal(end?.outcome, 'rolled-back');
     assert.doesNotMatch(done.stderr, /\n\s+at /);
   } finally {
+    await proxy.cut();
+  }
+});
+
+test("the worker's log stays JSON lines while Temporal is away, the Core's own lines included", async () => {
+  const proxy = new CuttableProxy(await closedPort(), endpoints.temporalAddress);
+  await proxy.open();
+  const worker = await startWorkerProcess({
+    namespace: `${scenario.namespace}-none`,
+    taskQueue: `cli-conventions-log-${Date.now().toString(36)}`,
+    extraArgs: ['--temporal-address', proxy.address],
+  });
+  try {
+    const before = worker.logs().length;
+    await proxy.cut();
+    // The Core retries its polls and says so: those lines must arrive as JSON too.
+    await until(
+      'a log line about the lost connection',
+      () => (worker.logs().slice(before).trim() !== '' ? true : undefined),
+      60_000,
+    );
+    await new Promise((r) => setTimeout(r, 5_000));
+    const lines = worker.logs().trim().split('\n');
+    for (const line of lines) {
+      assert.doesNotThrow(() => JSON.parse(line) as unknown, `not JSON: ${line}`);
+    }
+    assert.ok(!worker.logs().includes('\u001b['), 'no terminal colours');
+    const levels = lines.map((line) => (JSON.parse(line) as { level?: unknown }).level);
+    assert.ok(
+      levels.every((level) => ['debug', 'info', 'warn', 'error'].includes(String(level))),
+      String(levels),
+    );
+  } finally {
+    await proxy.open().catch(() => undefined);
+    await worker.stop();
     await proxy.cut();
   }
 });
