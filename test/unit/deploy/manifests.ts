@@ -98,8 +98,9 @@ export const workerPermissions: Permission[] = [
   { group: 'flagger.app', resource: 'canaries', verbs: ['patch'] },
   // Owner references with blockOwnerDeletion, where OwnerReferencesPermissionEnforcement is enabled.
   { group: 'flagger.app', resource: 'canaries', subresource: 'finalizers', verbs: ['update'] },
-  // metric-checks.ts and notifications.ts getNamespacedCustomObject, by name.
-  { group: 'flagger.app', resource: 'metrictemplates', verbs: ['get'] },
+  // metric-template-cache.ts informer (list, watch); metric-checks.ts getNamespacedCustomObject while the
+  // cache cannot say; notifications.ts getNamespacedCustomObject, by name.
+  { group: 'flagger.app', resource: 'metrictemplates', verbs: ['get', 'list', 'watch'] },
   { group: 'flagger.app', resource: 'alertproviders', verbs: ['get'] },
   // rollout-policies.ts listNamespacedCustomObject, patchNamespacedCustomObjectStatus.
   { group: 'cutover.dev', resource: 'rolloutpolicies', verbs: ['list'] },
@@ -137,7 +138,6 @@ export const workerPermissions: Permission[] = [
 export const droppedPermissions: Permission[] = [
   { group: 'flagger.app', resource: 'canaries', verbs: ['update'] },
   { group: 'flagger.app', resource: 'canaries', subresource: 'status', verbs: ['update'] },
-  { group: 'flagger.app', resource: 'metrictemplates', verbs: ['list', 'watch'] },
   { group: 'flagger.app', resource: 'alertproviders', verbs: ['list', 'watch'] },
   { group: 'apps', resource: 'deployments', verbs: ['update'] },
   { group: 'apps', resource: 'deployments', subresource: 'scale', verbs: ['get', 'update', 'patch'] },
