@@ -71,10 +71,12 @@ export async function steer(
     runningRollout(base, ctx.options.address, ref),
   ]);
   if (!run) throw noRunningRollout(ref);
+  // The same data converter as the CLI's client, so a payload key seals the signal's arguments too.
   const client = new Client({
     connection: base.connection,
     namespace: ctx.options.temporalNamespace,
     identity: by,
+    dataConverter: base.options.loadedDataConverter,
   });
   const { send, sent: what } = steeringActions[action];
   try {
