@@ -225,6 +225,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (name === undefined || name === 'help') {
       const topic = rest.find((a) => !a.startsWith('-'));
+      if (topic === 'worker') return runWorkerCommand(['--help']);
       const command = commands.find((c) => c.name === topic);
       const sub = topic === undefined ? undefined : byName.get(topic);
       if (topic !== undefined && (!command || !sub)) {
