@@ -12,6 +12,7 @@ import type { AnalysisState, IterationOutcome } from '../../analysis/iteration.t
 import type { NoDataPolicy } from '../../analysis/metric-check.ts';
 import type { InconclusivePolicy } from '../../canary/change-control.ts';
 import { CanaryPhase } from '../../canary/status.ts';
+import { heldCondition } from '../../workflows/held-condition.ts';
 import type { MetricCheck, ResolvedWebhook } from '../../canary/validate.ts';
 import type { HookStatus, MetricStatus } from '../../workflows/messages.ts';
 import type { CheckMetricResult } from '../metric-checks.ts';

@@ -296,6 +296,16 @@ describe('change control on the real stack', () => {
       const paused = await s.cutover('dana', 'pause', `${s.ns}/podinfo`, '--reason', 'investigating a spike');
       assert.equal(paused.code, 0, paused.stderr);
       await untilPhase(s, 'Waiting');
+      const conditions = (await readCanaryStatus(s.ns, 'podinfo')).conditions as {
+        type: string;
+        status: string;
+        reason: string;
+      }[];
+      assert.deepEqual(
+        conditions.filter((c) => c.type === 'Held').map((c) => [c.status, c.reason]),
+        [['True', 'Paused']],
+        'kubectl shows why it holds',
+      );
       const iterations = (await readCanaryStatus(s.ns, 'podinfo')).iterations;
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.equal((await readCanaryStatus(s.ns, 'podinfo')).iterations, iterations, 'no tick while paused');

@@ -71,6 +71,11 @@ function start(setup: (c: FakeCluster) => void, extra: Partial<ResolvedRolloutPo
   return startFakeRollout(env, { iterations, metrics: [successRate] }, setup, { policy: policy(extra) });
 }
 
+/** The reason of the `Held` condition the rollout last wrote on the (fake) Canary. */
+function heldReason(cluster: FakeCluster): string | undefined {
+  return (cluster.status.condition as { type?: string; reason?: string } | undefined)?.reason;
+}
+
 describe('change control', () => {
   test('two of three approvers: refusals say why, the second distinct approval promotes', async () => {
     const run = await start(() => {}, { approvals: twoOfThree });
@@ -148,6 +153,7 @@ describe('change control', () => {
     await refused(run.handle.executeUpdate(pauseUpdate, { args: [as('bob')] }), /already paused/);
     const held = await waitForStatus(run, (s) => s.phase === 'Waiting');
     assert.equal(held.hold?.kind, 'paused');
+    await waitFor(() => heldReason(run.cluster) === 'Paused');
     const ticks = run.cluster.metricCalls('request-success-rate');
     await new Promise((resolve) => setTimeout(resolve, 800)); // four intervals
     assert.equal(run.cluster.metricCalls('request-success-rate'), ticks, 'no tick while paused');
@@ -157,6 +163,7 @@ describe('change control', () => {
     await run.handle.result().then(() => recordHistory('pause-resume', run.handle));
     const result = await finishedRun(run);
     assert.equal(result.outcome, 'promoted');
+    assert.equal(heldReason(run.cluster), 'Released');
     const messages = run.cluster.messages();
     assert.ok(messages.includes('Analysis of podinfo.test paused by alice: investigating a spike'));
     assert.ok(messages.includes('Analysis of podinfo.test resumed by bob: spike explained'));
@@ -246,6 +253,7 @@ describe('change control', () => {
     const held = await waitForStatus(run, (s) => s.hold?.kind === 'window');
     assert.equal(held.phase, 'Waiting');
     assert.deepEqual(run.cluster.scales, [], 'nothing is scaled while the window is closed');
+    await waitFor(() => heldReason(run.cluster) === 'DeployWindow');
     await refused(
       run.handle.executeUpdate(promoteUpdate, { args: [as('alice')] }),
       /outside deploy window office-hours.*approve --override/,

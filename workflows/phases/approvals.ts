@@ -5,6 +5,7 @@
 // count; an approval older than `validFor` stops counting.
 import { tallyApprovals, describeApprovers } from '../../canary/change-control.ts';
 import { CanaryPhase } from '../../canary/status.ts';
+import { heldCondition } from '../held-condition.ts';
 import type { Ending, RolloutRun } from '../rollout-state.ts';
 import { condition } from '@temporalio/workflow';
 import { continueAsNewDue, isHeld, report } from '../rollout-steps.ts';
@@ -23,9 +24,13 @@ export async function awaitApprovals(run: RolloutRun): Promise<Ending | 'continu
     if (interrupted) return interrupted;
     const tally = tallyApprovals(rule, state.approvals, new Date().getTime());
     if (tally.satisfied) {
-      if (state.hold?.kind === 'approvals') state.hold = undefined;
+      const wasHeld = state.hold?.kind === 'approvals';
+      if (wasHeld) state.hold = undefined;
       const text = `Promotion of ${run.dotted} approved by ${tally.approvedBy.join(', ')} (${tally.approvedBy.length} of ${rule.required})`;
-      await report(run, { events: [...state.notices.splice(0), { type: 'Normal', message: text }] });
+      await report(run, {
+        ...(wasHeld ? { status: { condition: heldCondition(undefined) } } : {}),
+        events: [...state.notices.splice(0), { type: 'Normal', message: text }],
+      });
       return undefined;
     }
     if (announced !== tally.approvedBy.length) {
@@ -35,6 +40,7 @@ export async function awaitApprovals(run: RolloutRun): Promise<Ending | 'continu
       const text = `Halt ${run.dotted} advancement ${message}`;
       await report(run, {
         phase: CanaryPhase.WaitingPromotion,
+        status: { condition: heldCondition(state.hold) },
         events: [...state.notices.splice(0), { type: 'Normal', message: text }],
         ...(announced < 0 ? { alert: { severity: 'info' as const, message: text } } : {}),
       });

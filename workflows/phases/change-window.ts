@@ -6,6 +6,7 @@
 import { condition } from '@temporalio/workflow';
 import { CanaryPhase } from '../../canary/status.ts';
 import { checkChangeWindow } from '../activities.ts';
+import { heldCondition } from '../held-condition.ts';
 import type { Ending, RolloutRun } from '../rollout-state.ts';
 import { flushNotices, report } from '../rollout-steps.ts';
 
@@ -48,6 +49,7 @@ export async function changeWindowGate(
       const text = `Halt ${run.dotted} advancement: ${verdict.message}`;
       await report(run, {
         phase: holdPhase,
+        status: { condition: heldCondition(state.hold) },
         events: [{ type: 'Normal', message: text }],
         alert: { severity: 'info', message: text },
       });

@@ -4,12 +4,13 @@
 import { condition } from '@temporalio/workflow';
 import { CanaryPhase } from '../../canary/status.ts';
 import type { RolloutRun } from '../rollout-state.ts';
+import { heldCondition } from '../held-condition.ts';
 import { flushNotices, isHeld } from '../rollout-steps.ts';
 
 export async function holdWhileHeld(run: RolloutRun): Promise<void> {
   const { state } = run;
   const before = state.phase === CanaryPhase.Waiting ? CanaryPhase.Progressing : state.phase;
-  await flushNotices(run, { phase: CanaryPhase.Waiting });
+  await flushNotices(run, { phase: CanaryPhase.Waiting, status: { condition: heldCondition(state.hold) } });
   const released = (): boolean =>
     !isHeld(run) || state.superseded !== undefined || state.pending !== undefined;
   state.wait = { what: state.hold?.message ?? 'paused' };
@@ -23,5 +24,5 @@ export async function holdWhileHeld(run: RolloutRun): Promise<void> {
     state.wait = undefined;
   }
   // Back to the phase it held in; a resume's event goes with it.
-  await flushNotices(run, { phase: before });
+  await flushNotices(run, { phase: before, status: { condition: heldCondition(undefined) } });
 }
