@@ -433,3 +433,18 @@ test("the worker's log stays JSON lines while Temporal is away, the Core's own l
     await proxy.cut();
   }
 });
+
+test('colour only on a terminal, and never with NO_COLOR', async (t) => {
+  // util-linux's `script` gives the command a pseudo-terminal.
+  const probe = await spawnRun('sh', ['-c', 'command -v script'], {}).done;
+  if (probe.code !== 0) return t.skip('no `script` to give the CLI a terminal');
+  const inTerminal = (env: Record<string, string | undefined>) =>
+    spawnRun('script', ['-qec', `${join(repo, 'bin', 'cutover')} lsit`, '/dev/null'], env).done;
+  const coloured = await inTerminal({});
+  assert.ok(coloured.stdout.includes("\u001b[31mcutover:\u001b[39m unknown command 'lsit'"), coloured.stdout);
+  const plain = await inTerminal({ NO_COLOR: '1' });
+  assert.match(plain.stdout, /^cutover: unknown command 'lsit'/);
+  assert.ok(!plain.stdout.includes('\u001b['), 'no colour with NO_COLOR');
+  const piped = await run(['lsit']);
+  assert.ok(!piped.stderr.includes('\u001b['), 'no colour into a pipe');
+});
