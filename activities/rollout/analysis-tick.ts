@@ -180,7 +180,10 @@ async function inconclusiveTick(
     events: [{ type: 'Warning', message: verdict.event }],
     ...(verdict.decision === 'pause'
       ? {
-          status: { phase: CanaryPhase.Waiting },
+          status: {
+            phase: CanaryPhase.Waiting,
+            condition: heldCondition({ kind: 'inconclusive', message: verdict.event }),
+          },
           alert: { severity: 'warn' as const, message: verdict.event },
         }
       : {}),
