@@ -167,6 +167,8 @@ export interface VisibilityFilter {
   rolloutsOnly?: boolean;
   /** Only runs of this revision (CutoverRevision). */
   revision?: string;
+  /** Only runs of one of these revisions (CutoverRevision IN (…)); at least one. */
+  revisions?: readonly string[];
 }
 
 /** The visibility query for a canary's workflows; pure, so unit tests can read it. */
@@ -183,6 +185,8 @@ export function visibilityQuery(filter: VisibilityFilter): string {
   if (filter.rolloutsOnly) clauses.push(`WorkflowType = 'rolloutWorkflow'`);
   if (filter.revision !== undefined)
     clauses.push(`${revisionSearchAttribute.name} = ${quoted(filter.revision)}`);
+  if (filter.revisions !== undefined && filter.revisions.length > 0)
+    clauses.push(`${revisionSearchAttribute.name} IN (${filter.revisions.map(quoted).join(', ')})`);
   if (filter.running) clauses.push(`ExecutionStatus = 'Running'`);
   return clauses.join(' AND ');
 }

@@ -57,7 +57,8 @@ export const listCommand: Command<typeof options> = {
         ? canaries.value
         : [...current.values()].map((run) => fromRun(run)).sort(byName);
     const client = temporal.status === 'fulfilled' ? temporal.value.client : undefined;
-    const rows = await Promise.all(known.map((canary) => row(ctx, client, canary, current)));
+    const images = client ? await servedImages(ctx, client, known, current, namespace) : new Map();
+    const rows = await Promise.all(known.map((canary) => row(ctx, client, canary, current, images)));
     print(ctx, rows, () => renderList(rows, ctx.now()));
     return 0;
   },
@@ -68,11 +69,15 @@ async function row(
   client: Client | undefined,
   canary: CanarySummary,
   current: ReadonlyMap<string, WorkflowRun>,
+  images: ReadonlyMap<string, string>,
 ): Promise<ListRow> {
   const run = current.get(`${canary.namespace}/${canary.name}`);
   const status: RolloutStatus | undefined =
     run && client ? await queryStatus(client, run.workflowId).catch(() => undefined) : undefined;
-  const image = status?.images?.to ?? run?.image;
+  const image =
+    status?.images?.to ??
+    run?.image ??
+    images.get(`${canary.namespace}/${canary.name}/${canary.status.lastAppliedSpec}`);
   return {
     namespace: canary.namespace,
     name: canary.name,
@@ -91,6 +96,44 @@ async function row(
       url: temporalUiLink(ctx.options.uiUrl, ctx.options.temporalNamespace, run.workflowId, run.runId),
     },
   };
+}
+
+/** Revisions asked for in one visibility query: its length stays far below Temporal's query limit. */
+const revisionsPerQuery = 50;
+
+/**
+ * The image of each idle Canary's current revision, from the search attribute CutoverImage of the
+ * rollout that brought it: a few visibility queries for the whole list, none per Canary. Best effort:
+ * a Canary whose rollout set no image, or a query that fails, shows none.
+ */
+async function servedImages(
+  ctx: CommandContext,
+  client: Client,
+  canaries: readonly CanarySummary[],
+  current: ReadonlyMap<string, WorkflowRun>,
+  namespace: string | undefined,
+): Promise<Map<string, string>> {
+  const revisions = [
+    ...new Set(
+      canaries
+        .filter((c) => !current.has(`${c.namespace}/${c.name}`))
+        .map((c) => c.status.lastAppliedSpec)
+        .filter((r): r is string => r !== undefined && r !== ''),
+    ),
+  ];
+  const images = new Map<string, string>();
+  for (let i = 0; i < revisions.length; i += revisionsPerQuery) {
+    const runs = await listRuns(client, ctx.options.address, {
+      ...(namespace === undefined ? {} : { namespace }),
+      rolloutsOnly: true,
+      revisions: revisions.slice(i, i + revisionsPerQuery),
+    }).catch(() => []);
+    for (const run of runs) {
+      const key = `${run.namespace}/${run.name}/${run.revision}`;
+      if (run.image && !images.has(key)) images.set(key, run.image);
+    }
+  }
+  return images;
 }
 
 /** A Canary known only from its running rollout's search attributes (the API server is down). */

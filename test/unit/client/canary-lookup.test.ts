@@ -12,6 +12,10 @@ test("a canary's workflows are found by its search attributes", () => {
     "CutoverCanary = 'podinfo' AND CutoverNamespace = 'test' AND WorkflowType = 'rolloutWorkflow' AND ExecutionStatus = 'Running'",
   );
   assert.equal(visibilityQuery({ namespace: 'test' }), "CutoverNamespace = 'test'");
+  assert.equal(
+    visibilityQuery({ namespace: 'test', rolloutsOnly: true, revisions: ['a1', "b'2"] }),
+    "CutoverNamespace = 'test' AND WorkflowType = 'rolloutWorkflow' AND CutoverRevision IN ('a1', 'b\\'2')",
+  );
   assert.equal(visibilityQuery({}), 'CutoverCanary IS NOT NULL');
   assert.equal(
     visibilityQuery({ canary: { namespace: "it's", name: 'x' } }),
