@@ -108,7 +108,9 @@ export class DependencyReachability {
     try {
       await this.probeOnce();
     } catch (error) {
-      this.lastError = redactText(error instanceof Error ? error.message : String(error)).slice(0, 300);
+      // While a probe hangs, the error said stays the first one (a timeout), not "still waiting".
+      if (!(error instanceof ProbePending) || this.lastError === undefined)
+        this.lastError = redactText(error instanceof Error ? error.message : String(error)).slice(0, 300);
       this.failingSince ??= this.now();
       if (!this.unreachable && this.now() - this.failingSince >= this.unreachableAfterMs) {
         this.unreachable = true;
@@ -137,7 +139,7 @@ export class DependencyReachability {
 
   /** The probe, bounded; one at a time (an unanswered one is a failure, not a second request). */
   private probeOnce(): Promise<void> {
-    if (this.pending) return Promise.reject(new Error('no answer to the previous probe yet'));
+    if (this.pending) return Promise.reject(new ProbePending('no answer to the previous probe yet'));
     const probe = this.options.probe().finally(() => {
       this.pending = undefined;
     });
@@ -243,6 +245,8 @@ export function canaryLister(
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+class ProbePending extends Error {}
 
 /** `promise`, or a rejection after `ms` (the call itself is left to finish or fail on its own). */
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -349,6 +349,8 @@ export async function runWorker(argv: string[]): Promise<number> {
       probe: async () => {
         await connection.withDeadline(Date.now() + 3_000, () => connection.workflowService.getSystemInfo({}));
       },
+      // Past the call's own deadline, so the error said is the call's (UNAVAILABLE, DEADLINE_EXCEEDED).
+      probeTimeoutMs: 4_000,
       log: log.child({ component: 'temporal' }),
       listCanaries,
       reportProgress,

@@ -79,6 +79,7 @@ describe('kill -9 of the worker at every phase of a rollout', { concurrency: 2 }
               : `NO (${run.end.promotionEvents})`,
         addedSeconds: seconds(added),
         beyondStartSeconds: seconds(added - run.workerStartMs.reduce((sum, ms) => sum + ms, 0)),
+        handoverSeconds: run.handoverMs.map((ms) => (ms === undefined ? '—' : seconds(ms))).join('+'),
         note: [
           `killed in ${run.killedAt.map((k) => `${k.phase || '?'}${k.rolloutRunning ? '' : ' (no rollout running)'}`).join(', ')}`,
           `baseline ${seconds(base.durationMs)} s`,

@@ -134,9 +134,11 @@ export class AppUnderTest {
     return Date.now() - began;
   }
 
-  /** SIGKILL of the newest worker: a crash, nothing flushed, no graceful shutdown. */
-  async killWorker(): Promise<void> {
-    await this.workers[this.workers.length - 1]?.kill();
+  /** SIGKILL of the newest worker: a crash, nothing flushed, no graceful shutdown. Returns its pid. */
+  async killWorker(): Promise<number | undefined> {
+    const newest = this.workers[this.workers.length - 1];
+    await newest?.kill();
+    return newest?.pid;
   }
 
   /** SIGKILL of every worker of the app. */
@@ -149,11 +151,38 @@ export class AppUnderTest {
    * pending activity, else the one that took its last workflow task (its cache and sticky queue).
    * The newest worker when neither is known.
    */
-  async killWorkerHoldingRollout(): Promise<void> {
+  async killWorkerHoldingRollout(): Promise<number | undefined> {
     const identity = await this.holderIdentity().catch(() => undefined);
     const alive = this.workers.filter((w) => w.alive());
-    const holder = alive.find((w) => identity !== undefined && identity.startsWith(`${w.pid}@`));
-    await (holder ?? alive[alive.length - 1])?.kill();
+    const victim =
+      alive.find((w) => identity !== undefined && identity.startsWith(`${w.pid}@`)) ?? alive.at(-1);
+    await victim?.kill();
+    return victim?.pid;
+  }
+
+  /**
+   * Seconds from `killedAtMs` to the first workflow task or activity of this app's workflows started or
+   * finished by another worker than `killedPid`: how long Temporal took to hand the work on (an upper
+   * bound; undefined when nothing happened after the kill).
+   */
+  async handoverMs(killedAtMs: number, killedPid: number | undefined): Promise<number | undefined> {
+    const { client } = await this.temporalClient();
+    let first: number | undefined;
+    for await (const execution of client.workflow.list({ query: `CutoverNamespace = '${this.namespace}'` })) {
+      const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+      for (const event of history.events ?? []) {
+        const identity =
+          event.workflowTaskStartedEventAttributes?.identity ??
+          event.activityTaskStartedEventAttributes?.identity ??
+          event.activityTaskCompletedEventAttributes?.identity ??
+          event.activityTaskFailedEventAttributes?.identity;
+        if (!identity || (killedPid !== undefined && identity.startsWith(`${killedPid}@`))) continue;
+        const seconds = Number(event.eventTime?.seconds ?? 0);
+        const at = seconds * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
+        if (at > killedAtMs && (first === undefined || at < first)) first = at;
+      }
+    }
+    return first === undefined ? undefined : first - killedAtMs;
   }
 
   private async holderIdentity(): Promise<string | undefined> {

@@ -60,6 +60,11 @@ export interface RunResult {
   primaryChanges: number;
   /** Where each kill landed; `rolloutRunning` false: the workflow had already ended (a late kill). */
   killedAt: { phase: string; at: number; rolloutRunning: boolean }[];
+  /**
+   * Per kill: ms until another worker started or finished a workflow task or activity of the app
+   * (Temporal noticing the crash and handing the work on; undefined when no rollout ran).
+   */
+  handoverMs: (number | undefined)[];
   workerStartMs: number[];
   receiver: { path: string; calls: number; distinctKeys: number }[];
   /** The Canary's event messages at the end, oldest first. */
@@ -110,6 +115,7 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
   const marks = new Map<string, number>();
   const killedAt: RunResult['killedAt'] = [];
   const workerStartMs: number[] = [];
+  const kills: { atMs: number; pid: number | undefined }[] = [];
   let stop = false;
   let killer: Promise<void> = Promise.resolve();
   try {
@@ -123,8 +129,11 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
           const snapshot = await app.snapshot().catch(() => undefined);
           if (snapshot && trigger({ snapshot, receiver, marks })) {
             // A point without a worker for a while kills the standby too.
+            const killedAtMs = Date.now();
+            let killedPid: number | undefined;
             if (standby && point?.downtimeMs) await app.killAllWorkers();
-            else await (standby ? app.killWorkerHoldingRollout() : app.killWorker());
+            else killedPid = await (standby ? app.killWorkerHoldingRollout() : app.killWorker());
+            kills.push({ atMs: killedAtMs, pid: killedPid });
             const running = await app.runningWorkflows().catch(() => -1);
             killedAt.push({
               phase: snapshot.phase,
@@ -152,6 +161,14 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
     stop = true;
     await killer;
     const end = await app.endState();
+    const handoverMs: (number | undefined)[] = [];
+    for (const [i, kill] of kills.entries()) {
+      handoverMs.push(
+        killedAt[i]?.rolloutRunning
+          ? await app.handoverMs(kill.atMs, kill.pid).catch(() => undefined)
+          : undefined,
+      );
+    }
     const primaryChanges = group.measuresInitialization ? 0 : end.primaryGeneration - before;
     const paths = Object.keys(group.routes);
     return {
@@ -159,6 +176,7 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
       end,
       primaryChanges,
       killedAt,
+      handoverMs,
       workerStartMs,
       receiver: paths.map((path) => ({
         path,
@@ -472,6 +490,8 @@ export interface MatrixRow {
   addedSeconds: string;
   /** The added time less the replacement worker's own start (process start to healthy). */
   beyondStartSeconds: string;
+  /** From the kill to the first task another worker took (per kill). */
+  handoverSeconds: string;
   note: string;
 }
 
@@ -483,6 +503,7 @@ export function formatMatrix(rows: MatrixRow[]): string {
     'single promotion',
     'added s',
     'beyond worker start s',
+    'handover s',
     'note',
   ];
   const cells = rows.map((r) => [
@@ -492,6 +513,7 @@ export function formatMatrix(rows: MatrixRow[]): string {
     r.singlePromotion,
     r.addedSeconds,
     r.beyondStartSeconds,
+    r.handoverSeconds,
     r.note,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
