@@ -16,6 +16,10 @@ import { statusQuery } from '../workflows/messages.ts';
 import type { InitializeResult, ManualAction, RolloutResult, RolloutStatus } from '../workflows/messages.ts';
 import type { CanaryRef } from './commands/arguments.ts';
 import { CliError, ExitCode, kubernetesUnreachable, temporalUnreachable } from './commands/context.ts';
+import { isDeadlineExceeded, requestDeadline } from './kubernetes-deadline.ts';
+
+/** An API server that accepts the connection and never answers must not hang the command line. */
+const kubeCallTimeoutMs = 10_000;
 
 /** What the command line shows of a Canary object. */
 export interface CanarySummary {
@@ -61,7 +65,11 @@ export function summarizeCanary(raw: RawCanary): CanarySummary {
 
 function kubeFailure(config: k8s.KubeConfig, kubeconfig: string, error: unknown): CliError {
   const server = config.getCurrentCluster()?.server ?? '(no current cluster)';
-  const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const cause = isDeadlineExceeded(error)
+    ? `no answer in ${kubeCallTimeoutMs / 1000}s`
+    : error instanceof Error
+      ? error.message.split('\n')[0]
+      : String(error);
   return kubernetesUnreachable(server, kubeconfig, cause ?? 'no answer');
 }
 
@@ -79,7 +87,10 @@ export async function getCanary(
 ): Promise<CanarySummary> {
   const api = config.makeApiClient(k8s.CustomObjectsApi);
   try {
-    const raw = (await api.getNamespacedCustomObject({ ...canaryPlural, ...ref })) as RawCanary;
+    const raw = (await api.getNamespacedCustomObject(
+      { ...canaryPlural, ...ref },
+      requestDeadline(kubeCallTimeoutMs),
+    )) as RawCanary;
     return summarizeCanary(raw);
   } catch (error) {
     if (error instanceof k8s.ApiException && error.code === 404) throw canaryNotFound(ref);
@@ -100,8 +111,11 @@ export async function listCanaries(
   try {
     list = (
       namespace === undefined
-        ? await api.listClusterCustomObject(canaryPlural)
-        : await api.listNamespacedCustomObject({ ...canaryPlural, namespace })
+        ? await api.listClusterCustomObject(canaryPlural, requestDeadline(kubeCallTimeoutMs))
+        : await api.listNamespacedCustomObject(
+            { ...canaryPlural, namespace },
+            requestDeadline(kubeCallTimeoutMs),
+          )
     ) as { items?: RawCanary[] };
   } catch (error) {
     if (error instanceof k8s.ApiException && error.code === 404) {
