@@ -224,6 +224,8 @@ function toRun(info: WorkflowExecutionInfo): WorkflowRun | undefined {
   };
 }
 
+const visibilityTimeoutMs = 30_000;
+
 /** Runs matching the filter, newest first; at most `limit` of them (visibility lists newest first). */
 export async function listRuns(
   client: Client,
@@ -233,11 +235,14 @@ export async function listRuns(
 ): Promise<WorkflowRun[]> {
   const runs: WorkflowRun[] = [];
   try {
-    for await (const info of client.workflow.list({ query: visibilityQuery(filter) })) {
-      const run = toRun(info);
-      if (run) runs.push(run);
-      if (runs.length >= limit) break;
-    }
+    // A frontend that accepts and never answers is unreachable too: the whole listing has a deadline.
+    await client.withDeadline(Date.now() + visibilityTimeoutMs, async () => {
+      for await (const info of client.workflow.list({ query: visibilityQuery(filter) })) {
+        const run = toRun(info);
+        if (run) runs.push(run);
+        if (runs.length >= limit) break;
+      }
+    });
   } catch (error) {
     throw temporalFailure(address, error);
   }
