@@ -55,6 +55,7 @@ interface Running {
   stdout: () => string;
   stderr: () => string;
   done: Promise<Run>;
+  kill: () => void;
 }
 
 function spawnRun(command: string, args: string[], env: Record<string, string | undefined>): Running {
@@ -68,7 +69,7 @@ function spawnRun(command: string, args: string[], env: Record<string, string | 
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { stdout: () => stdout, stderr: () => stderr, done };
+  return { stdout: () => stdout, stderr: () => stderr, done, kill: () => void child.kill('SIGINT') };
 }
 
 /** `cutover ARGS` as a user runs it from a clone (bin/cutover, the project's Node). */
@@ -327,6 +328,19 @@ test('with the API server down, what needs only Temporal still works and says wh
   assert.match(status.stderr, /showing the rollout from Temporal alone/);
   const history = await json<HistoryEntry[]>(['history', canary], env);
   assert.ok(history.value.some((e) => e.workflowId === rollout.workflowId));
+  const watch = cutover(['watch', canary, '-o', 'json'], env);
+  try {
+    await until('a status line from watch', () =>
+      watch.stdout().includes('"type":"status"') ? true : undefined,
+    );
+    assert.match(
+      watch.stderr(),
+      /cannot reach the Kubernetes API .*following the rollout from Temporal alone/,
+    );
+  } finally {
+    watch.kill();
+    await watch.done;
+  }
   // A RolloutAction needs the API server: one line, and the way that does not.
   assertOneLine(
     await run(['abort', canary, '--reason', 'x'], env),
