@@ -382,7 +382,7 @@ try {
 } finally {
   if (keep) {
     step(
-      `left running (--keep). Try: KUBECONFIG=${endpoints.kubeconfig} node client/cli.ts list\n` +
+      `left running (--keep). Try: KUBECONFIG=${endpoints.kubeconfig} node client/cli.ts list -A\n` +
         `  Stop everything with: npm run stack -- down   (the worker and loadtester stop with this command's Ctrl-C)`,
     );
     if (exitCode === 0) await new Promise(() => undefined);
