@@ -64,6 +64,8 @@ export interface AppOptions {
   policy?: Record<string, unknown>;
   /** Wait for `Initialized` (default true). */
   waitInitialized?: boolean;
+  /** A second worker on the task queue from the start, as the chart's two replicas run. */
+  standbyWorker?: boolean;
 }
 
 export class AppUnderTest {
@@ -91,6 +93,7 @@ export class AppUnderTest {
       });
       if (options.policy) await app.createPolicy('policy', options.policy);
       await app.startWorker();
+      if (options.standbyWorker) await app.startWorker();
       const canary = canaryObject(appName, app.namespace, options.canary);
       if (options.labels) (canary.metadata as Record<string, unknown>).labels = options.labels;
       await app.createObject('flagger.app', 'v1beta1', 'canaries', canary);

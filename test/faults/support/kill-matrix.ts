@@ -110,8 +110,8 @@ export async function runRollout(group: Group, point?: KillPoint, timeoutMs = 24
     ...(group.labels ? { labels: group.labels } : {}),
     ...(group.policy ? { policy: group.policy } : {}),
     waitInitialized: !group.measuresInitialization,
+    standbyWorker: standby,
   });
-  if (standby) await app.startWorker();
   const marks = new Map<string, number>();
   const killedAt: RunResult['killedAt'] = [];
   const workerStartMs: number[] = [];
