@@ -5,6 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import type { WorkflowBundlePath } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.ts';
 import { buildWorkflowBundle, bundleState, defaultBundlePath } from '../../worker/workflow-bundle.ts';
+import { crashRecoveryWorkerOptions } from '../../worker/crash-recovery.ts';
 import { endpoints, kube } from './cluster.ts';
 
 let runtimeInstalled = false;
@@ -47,6 +48,8 @@ export async function startTestWorker(name: string): Promise<TestWorker> {
     namespace: endpoints.temporalNamespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
+    // As the worker runs: heartbeats flushed every second, well inside the activities' 3 s timeout.
+    ...crashRecoveryWorkerOptions,
     activities: createActivities({
       kubeconfig: kube().config,
       temporal: client,
