@@ -59,9 +59,13 @@ interface Running {
 }
 
 function spawnRun(command: string, args: string[], env: Record<string, string | undefined>): Running {
+  // An `undefined` value removes the variable (a test runs as a user's terminal would, not as CI).
+  const merged = Object.fromEntries(
+    Object.entries({ ...baseEnv, ...env }).filter(([, value]) => value !== undefined),
+  );
   const child = spawn(command, args, {
     cwd: repo,
-    env: { ...baseEnv, ...env },
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -452,8 +456,14 @@ test('colour only on a terminal, and never with NO_COLOR', async (t) => {
   // util-linux's `script` gives the command a pseudo-terminal.
   const probe = await spawnRun('sh', ['-c', 'command -v script'], {}).done;
   if (probe.code !== 0) return t.skip('no `script` to give the CLI a terminal');
+  // A person's terminal: a TERM that has colours and no CI variable (Node takes CI=… to mean 2 colours).
   const inTerminal = (env: Record<string, string | undefined>) =>
-    spawnRun('script', ['-qec', `${join(repo, 'bin', 'cutover')} lsit`, '/dev/null'], env).done;
+    spawnRun('script', ['-qec', `${join(repo, 'bin', 'cutover')} lsit`, '/dev/null'], {
+      CI: undefined,
+      FORCE_COLOR: undefined,
+      TERM: 'xterm-256color',
+      ...env,
+    }).done;
   const coloured = await inTerminal({});
   assert.ok(coloured.stdout.includes("\u001b[31mcutover:\u001b[39m unknown command 'lsit'"), coloured.stdout);
   const plain = await inTerminal({ NO_COLOR: '1' });
