@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '../../stack/processes.ts';
 import { runCutover, type CliRun } from '../support/cli-process.ts';
-import { bindRole, clusterUsers, type ClusterUsers } from '../support/cluster-users.ts';
+import { bindRole, clusterUsers, waitForGrant, type ClusterUsers } from '../support/cluster-users.ts';
 import { canaryEvents, canaryObject, readCanaryStatus, type CanaryOptions } from '../support/canaries.ts';
 import { kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
 import { ensureRolloutActionAdmission } from '../support/rollout-action-admission.ts';
@@ -49,8 +49,8 @@ async function stage(
   await ensureRolloutActionAdmission(ns.name);
   await bindRole(ns.name, 'approvers', 'cutover-approver', { users: ['alice', 'bob', 'carol'] });
   await bindRole(ns.name, 'operators', 'cutover-operator', { groups: ['oncall'] });
-  await waitForGrant(ns.name, 'dana', 'pause');
-  await waitForGrant(ns.name, 'carol', 'approve');
+  await waitForGrant(ns.name, 'dana', people.users.dana?.groups ?? [], 'pause');
+  await waitForGrant(ns.name, 'carol', [], 'approve');
   const worker = await startWorkerProcess({ namespace: ns.name, taskQueue: `e2e-cc-${ns.name}` });
   try {
     await custom().createNamespacedCustomObject({
@@ -108,27 +108,6 @@ async function stage(
     await worker.stop();
     await ns.remove();
   }
-}
-
-async function waitForGrant(namespace: string, user: string, verb: string): Promise<void> {
-  const authorization = kube().config.makeApiClient(k8s.AuthorizationV1Api);
-  const groups = people.users[user]?.groups ?? [];
-  await waitFor(
-    `RBAC to grant ${user} ${verb}`,
-    async () =>
-      (
-        await authorization.createSubjectAccessReview({
-          body: {
-            spec: {
-              user,
-              groups,
-              resourceAttributes: { group: 'cutover.dev', resource: 'canaries', verb, namespace },
-            },
-          },
-        })
-      ).status?.allowed === true,
-    30_000,
-  );
 }
 
 async function untilMessage(s: Stage, pattern: RegExp, timeoutMs = 60_000): Promise<string> {

@@ -3,8 +3,6 @@
 // the ones the promotion keeps; the running rollout is a real workflow that no worker picks up, so
 // Temporal's visibility and its history are the real ones.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
@@ -14,29 +12,11 @@ import { CanaryPhase } from '../../canary/status.ts';
 import { rolloutSearchAttributes } from '../../workflows/search-attributes.ts';
 import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
 import { canaryEvents, canaryObject, createCanary, ensureCrds } from '../support/canaries.ts';
+import { runCutover, type CliRun } from '../support/cli-process.ts';
 import { waitFor } from '../../stack/processes.ts';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-const { CUTOVER_USER: _callersIdentity, ...inherited } = process.env;
-
 /** `cutover ARGS` as a user runs it; resolves with the exit code and both streams. */
-function cutover(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['client/cli.ts', ...args], {
-    cwd: repo,
-    env: {
-      ...inherited,
-      TEMPORAL_ADDRESS: endpoints.temporalAddress,
-      TEMPORAL_NAMESPACE: endpoints.temporalNamespace,
-      KUBECONFIG: endpoints.kubeconfig,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cutover = (...args: string[]): Promise<CliRun> => runCutover(args);
 
 let namespace: { name: string; remove: () => Promise<void> };
 let connection: Connection;

@@ -20,7 +20,7 @@ import { createRolloutAction, selfIdentity, type CreateResult } from '../../clie
 import { canaryEvents, canaryObject, readCanaryStatus } from '../support/canaries.ts';
 import { runCutover, type CliRun } from '../support/cli-process.ts';
 import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
-import { bindRole, clusterUsers, type ClusterUsers } from '../support/cluster-users.ts';
+import { bindRole, clusterUsers, waitForGrant, type ClusterUsers } from '../support/cluster-users.ts';
 import { ensureRolloutActionAdmission } from '../support/rollout-action-admission.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
@@ -46,27 +46,7 @@ before(async () => {
   });
   await bindRole(ns.name, 'operators', 'cutover-operator', { users: ['bob'] });
   // RBAC's cache takes a moment to see new bindings.
-  const authorization = kube().config.makeApiClient(k8s.AuthorizationV1Api);
-  await waitFor(
-    'the RoleBindings to take effect',
-    async () =>
-      (
-        await authorization.createSubjectAccessReview({
-          body: {
-            spec: {
-              user: 'bob',
-              resourceAttributes: {
-                group: 'cutover.dev',
-                resource: 'canaries',
-                verb: 'promote',
-                namespace: ns.name,
-              },
-            },
-          },
-        })
-      ).status?.allowed === true,
-    30_000,
-  );
+  await waitForGrant(ns.name, 'bob', [], 'promote');
 });
 
 after(async () => {

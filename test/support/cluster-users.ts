@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { clusterDir } from '../../stack/cluster-components.ts';
 import { stateDir } from '../../stack/endpoints.ts';
+import { waitFor } from '../../stack/processes.ts';
 import { kube } from './cluster.ts';
 
 const run = promisify(execFile);
@@ -125,4 +126,30 @@ export async function bindRole(
       ],
     },
   });
+}
+
+/** Waits until RBAC grants `user` (with `groups`) a verb on canaries.cutover.dev in `namespace`: new bindings take a moment. */
+export async function waitForGrant(
+  namespace: string,
+  user: string,
+  groups: string[],
+  verb: string,
+): Promise<void> {
+  const authorization = kube().config.makeApiClient(k8s.AuthorizationV1Api);
+  await waitFor(
+    `RBAC to grant ${user} ${verb} in ${namespace}`,
+    async () =>
+      (
+        await authorization.createSubjectAccessReview({
+          body: {
+            spec: {
+              user,
+              groups,
+              resourceAttributes: { group: 'cutover.dev', resource: 'canaries', verb, namespace },
+            },
+          },
+        })
+      ).status?.allowed === true,
+    30_000,
+  );
 }
