@@ -15,7 +15,7 @@ import {
 import { primaryAutoscaler } from '../resources/autoscaler.ts';
 import { primaryConfigMap, primarySecret } from '../resources/config-copies.ts';
 import { deploymentReadiness, type DeploymentReadiness } from '../resources/deployment-readiness.ts';
-import { isOwnedBy, type CanaryRef } from '../resources/owner.ts';
+import { isOwnedBy, otherCanaryOwner, targetTakenMessage, type CanaryRef } from '../resources/owner.ts';
 import {
   primaryDeployment,
   promotionPatch,
@@ -335,6 +335,27 @@ export function createKubernetesActivities(config: k8s.KubeConfig, options: Kube
     return applied.metadata?.name ?? primaryAutoscalerName(autoscaler);
   }
 
+  /**
+   * Two Canaries on one target, reconciled before either primary existed, both get here. Asked before
+   * anything is written and again when the create finds the primary there: the Canary whose primary it
+   * is not (read from the API server, as the watch may not have seen it yet) stops before it touches a
+   * Service, and fails with the message on itself.
+   */
+  async function refuseTakenPrimary(canary: CanaryRef, target: string): Promise<void> {
+    const name = primaryName(target);
+    const existing = await readOptional(`read Deployment ${canary.namespace}/${name}`, () =>
+      clients.apps.readNamespacedDeployment({ name, namespace: canary.namespace }),
+    );
+    const owner = otherCanaryOwner(existing?.metadata, canary);
+    if (owner) {
+      throw ApplicationFailure.create({
+        message: targetTakenMessage(canary, target, name, owner.name),
+        type: 'InvalidTarget',
+        nonRetryable: true,
+      });
+    }
+  }
+
   return {
     ...createCanaryStatusActivities(
       config,
@@ -350,6 +371,7 @@ export function createKubernetesActivities(config: k8s.KubeConfig, options: Kube
       const { canary } = input;
       const snapshot = await readTarget(canary.namespace, input.target);
       const label = await asActivityFailure(() => selectorLabel(snapshot.deployment));
+      await refuseTakenPrimary(canary, input.target);
       const configs = await syncConfigCopies(canary, snapshot);
 
       const primary = await asActivityFailure(() =>
@@ -367,6 +389,7 @@ export function createKubernetesActivities(config: k8s.KubeConfig, options: Kube
       } catch (error) {
         if (!isAlreadyThere(error)) throw error;
         primaryCreated = false;
+        await refuseTakenPrimary(canary, input.target);
       }
 
       const services = { canary, target: snapshot.deployment, service: input.service };

@@ -28,6 +28,33 @@ export function isOwnedBy(meta: V1ObjectMeta | undefined, canary: Pick<CanaryRef
   return (meta?.ownerReferences ?? []).some((ref) => ref.kind === 'Canary' && ref.uid === canary.uid);
 }
 
+/**
+ * The other Canary that owns an object, if one does: a Canary of another uid *and* another name. A
+ * namesake with another uid is this Canary deleted and applied again (its old objects not yet
+ * garbage-collected), which goes on as before.
+ */
+export function otherCanaryOwner(
+  meta: V1ObjectMeta | undefined,
+  canary: Pick<CanaryRef, 'uid' | 'name'>,
+): V1OwnerReference | undefined {
+  const owner = (meta?.ownerReferences ?? []).find((ref) => ref.kind === 'Canary');
+  return owner && owner.uid !== canary.uid && owner.name !== canary.name ? owner : undefined;
+}
+
+/** What a Canary whose target another Canary already rolls out is told: the field, who owns it, the fix. */
+export function targetTakenMessage(
+  canary: CanaryRef,
+  target: string,
+  primary: string,
+  owner: string,
+): string {
+  return (
+    `Canary ${canary.namespace}/${canary.name} cannot run: spec.targetRef: Deployment ${canary.namespace}/${target} ` +
+    `is already rolled out by Canary ${canary.namespace}/${owner} (its ${primary} belongs to that Canary). ` +
+    'Point spec.targetRef at another Deployment, or delete one of the two Canaries.'
+  );
+}
+
 /** Metadata of a generated object: name, namespace, owner reference, `managed-by` plus `labels`. */
 export function generatedMetadata(
   name: string,

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { KubernetesActivities } from '../activities/kubernetes.ts';
 import { rolloutAttemptAnnotation, skipAnalysisRevisionAnnotation } from '../canary/annotations.ts';
 import { primaryName } from '../canary/naming.ts';
+import { targetTakenMessage } from '../resources/owner.ts';
 import { rolloutAttemptRevision } from '../canary/promoted-revision.ts';
 import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
 import { isRolloutInProgress, isCanaryPhase } from '../canary/status.ts';
@@ -79,13 +80,8 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
   const canary = validation.canary;
   if (canary.suspend) return { kind: 'suspended' };
   const owner = deps.primaryOwner?.(canary.namespace, canary.target.name);
-  // A namesake with another uid is this Canary deleted and applied again (its old primary not yet
-  // garbage-collected): that one goes on as before.
   if (owner && owner.uid !== ref.uid && owner.name !== ref.name) {
-    const message =
-      `Canary ${ref.namespace}/${ref.name} cannot run: spec.targetRef: Deployment ${canary.namespace}/${canary.target.name} ` +
-      `is already rolled out by Canary ${canary.namespace}/${owner.name} (its ${primaryName(canary.target.name)} belongs to that Canary). ` +
-      'Point spec.targetRef at another Deployment, or delete one of the two Canaries.';
+    const message = targetTakenMessage(ref, canary.target.name, primaryName(canary.target.name), owner.name);
     await deps.kubernetes.reportInvalidCanary({ canary: ref, message });
     return { kind: 'invalid', message };
   }

@@ -99,15 +99,48 @@ async function stage(
       messages: async () => (await canaryEvents(ns.name, 'podinfo')).map((e) => e.message),
       phase: async () => String((await readCanaryStatus(ns.name, 'podinfo')).phase ?? ''),
     };
-    await waitFor('the Canary to be Initialized', async () => (await s.phase()) === 'Initialized', 60_000);
+    await waitFor('the Canary to be Initialized', async () => (await s.phase()) === 'Initialized', 120_000);
     await run(s);
   } catch (error) {
     process.stderr.write(worker.logs().slice(-4000));
-    throw error;
+    throw await withDiagnosis(error, ns.name, worker);
   } finally {
     await worker.stop();
     await ns.remove();
   }
+}
+
+/**
+ * The failure with what the Canary, its Deployments and the worker said, in its message: a CI log
+ * shows a failing test's error in full but may cut what the test wrote to stderr.
+ */
+async function withDiagnosis(error: unknown, ns: string, worker: WorkerProcess): Promise<unknown> {
+  if (!(error instanceof Error)) return error;
+  const tryRead = async (what: () => Promise<string>): Promise<string> =>
+    what().catch((e: unknown) => `(unreadable: ${e instanceof Error ? e.message : String(e)})`);
+  const status = await tryRead(async () => JSON.stringify(await readCanaryStatus(ns, 'podinfo')));
+  const events = await tryRead(async () =>
+    (await canaryEvents(ns, 'podinfo'))
+      .slice(-6)
+      .map((e) => `${e.type} ${e.reason}: ${e.message}`)
+      .join('\n    '),
+  );
+  const deployments = await tryRead(async () =>
+    (await kube().apps.listNamespacedDeployment({ namespace: ns })).items
+      .map((d) => `${d.metadata?.name} ${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0} ready`)
+      .join(', '),
+  );
+  const logs = worker
+    .logs()
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-12)
+    .map((line) => line.slice(0, 300))
+    .join('\n    ');
+  error.message +=
+    `\n  Canary status: ${status.slice(0, 1500)}\n  last events:\n    ${events}` +
+    `\n  Deployments: ${deployments}\n  worker log (last lines):\n    ${logs}`;
+  return error;
 }
 
 async function untilMessage(s: Stage, pattern: RegExp, timeoutMs = 60_000): Promise<string> {

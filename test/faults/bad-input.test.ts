@@ -182,7 +182,9 @@ describe('bad input next to a healthy rollout', () => {
         for (const entry of entries) {
           const answer = answers.get(entry.name) as Answer;
           if (answer.refused || answer.message) continue;
-          const message = messages.get(`${entry.subject.kind}/${entry.subject.name}`);
+          const message = [entry.subject.name, ...(entry.subject.or ?? [])]
+            .map((name) => messages.get(`${entry.subject.kind}/${name}`))
+            .find((m) => m !== undefined);
           if (message) {
             answer.message = message.slice(0, 300);
             answer.seconds = (now - answer.from) / 1000;

@@ -239,6 +239,21 @@ test('running initializeCanaryObjects again changes nothing', async () => {
   assert.deepEqual(await resourceVersions(), before);
 });
 
+test('a second Canary on the same target is refused with the owning Canary and the fix, and changes nothing', async () => {
+  const before = await resourceVersions();
+  await expectFailure(
+    activities.initializeCanaryObjects({
+      ...input,
+      canary: { name: 'podinfo-again', namespace: ns, uid: '00000000-0000-4000-8000-000000000002' },
+    }),
+    'InvalidTarget',
+    new RegExp(
+      `spec\\.targetRef: .* already rolled out by Canary ${ns}/${input.canary.name} .*delete one of the two Canaries`,
+    ),
+  );
+  assert.deepEqual(await resourceVersions(), before);
+});
+
 test('checkDeploymentReady judges the primary like kubectl rollout status', async () => {
   const ready = await activities.checkDeploymentReady({ namespace: ns, name: 'podinfo-primary' });
   assert.deepEqual(ready, {

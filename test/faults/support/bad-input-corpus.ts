@@ -15,7 +15,11 @@ export interface CorpusEntry {
   fault: string;
   /** Applied in order; the last one is the subject unless `subject` says otherwise. */
   objects: k8s.KubernetesObject[];
-  subject: { kind: SubjectKind; name: string };
+  /**
+   * The object that must get the message. With `or`, any one of those may get it instead: of two
+   * Canaries created together on one target, a race decides which one the other refuses.
+   */
+  subject: { kind: SubjectKind; name: string; or?: string[] };
   /** A Deployment whose template changes once its Canary is initialized: a fault seen during a rollout. */
   release?: string;
 }
@@ -243,13 +247,13 @@ function runtimeFaults(ns: string): CorpusEntry[] {
     },
     {
       name: 'conflict-second',
-      fault: 'a second Canary on a target another Canary owns',
+      fault: 'two Canaries created together on one target (a race decides which one is refused)',
       objects: [
         deployment('conflict', ns),
         canary('conflict-first', ns, () => undefined, 'conflict'),
         canary('conflict-second', ns, () => undefined, 'conflict'),
       ],
-      subject: canarySubject('conflict-second'),
+      subject: { ...canarySubject('conflict-second'), or: ['conflict-first'] },
       release: 'conflict',
     },
     {
