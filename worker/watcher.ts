@@ -1,5 +1,5 @@
 // The revision watcher: informers (watches, not polls) on Canaries, their target Deployments and the
-// ConfigMaps and Secrets those read. Any change that can make a new revision reconciles the canaries
+// ConfigMaps and Secrets those read (as metadata only: no Secret value is held here). Any change that can make a new revision reconciles the canaries
 // it concerns: one at a time per canary, a bounded number at once across canaries, and a reconcile
 // that fails is retried with backoff. Reconcile itself decides whether anything starts.
 //
@@ -11,6 +11,7 @@ import type { PodSpecConfigRefs } from '../canary/revision.ts';
 import { referencedConfigs } from '../canary/revision.ts';
 import { DeploymentCache } from './deployment-cache.ts';
 import { KeyedQueue } from './keyed-queue.ts';
+import { metadataOnly } from './metadata-only.ts';
 import { reconcileCanary } from './reconcile.ts';
 import type { ReconcileDeps, ReconcileOutcome } from './reconcile.ts';
 
@@ -124,7 +125,9 @@ export class RevisionWatcher {
     const { kubeconfig, namespace } = this.options;
     const makeInformer: InformerFactory = this.options.informerFactory ?? k8s.makeInformer;
     const custom = kubeconfig.makeApiClient(k8s.CustomObjectsApi);
-    const core = kubeconfig.makeApiClient(k8s.CoreV1Api);
+    // Configs are watched as metadata: a change is all the watcher needs (worker/metadata-only.ts).
+    const configs = metadataOnly(kubeconfig);
+    const configsCore = configs.makeApiClient(k8s.CoreV1Api);
     const scoped = (path: string, group: string): string =>
       namespace ? `${group}/namespaces/${namespace}/${path}` : `${group}/${path}`;
 
@@ -145,13 +148,13 @@ export class RevisionWatcher {
               plural: 'canaries',
             })) as k8s.KubernetesListObject<CanaryObject>,
     );
-    const configMapInformer = makeInformer<k8s.V1ConfigMap>(
-      kubeconfig,
-      scoped('configmaps', '/api/v1'),
-      () => (namespace ? core.listNamespacedConfigMap({ namespace }) : core.listConfigMapForAllNamespaces()),
+    const configMapInformer = makeInformer<k8s.V1ConfigMap>(configs, scoped('configmaps', '/api/v1'), () =>
+      namespace
+        ? configsCore.listNamespacedConfigMap({ namespace })
+        : configsCore.listConfigMapForAllNamespaces(),
     );
-    const secretInformer = makeInformer<k8s.V1Secret>(kubeconfig, scoped('secrets', '/api/v1'), () =>
-      namespace ? core.listNamespacedSecret({ namespace }) : core.listSecretForAllNamespaces(),
+    const secretInformer = makeInformer<k8s.V1Secret>(configs, scoped('secrets', '/api/v1'), () =>
+      namespace ? configsCore.listNamespacedSecret({ namespace }) : configsCore.listSecretForAllNamespaces(),
     );
 
     canaryInformer.on('add', (canary) => this.onCanary(canary));
