@@ -1,5 +1,5 @@
-// The local pod runner: for every running pod of a known image (podinfo) on the local cluster it
-// starts the real program on 127.0.0.1, stops it when the pod goes away, registers it with
+// The local pod runner: for every running pod of a known image (podinfo, and Cutover's own worker,
+// see stack/worker-pod.ts) on the local cluster it starts the real program on 127.0.0.1, stops it when the pod goes away, registers it with
 // Prometheus (file-based discovery) and keeps a map from `<service>.<namespace>` to local addresses,
 // each Service with a stable loopback proxy. KWOK pods serve nothing by themselves; this is the
 // kubelet they are missing, and the proxies are its kube-proxy: a Service follows its selector (or,
@@ -8,16 +8,19 @@
 import * as k8s from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { writeServiceAccountKubeconfig } from './pod-credentials.ts';
+import { writeVolumeMounts } from './pod-volumes.ts';
 import { expandVariables, localCommand, podinfoImage } from './pod-process.ts';
 import type { LocalImage } from './pod-process.ts';
 import { serviceEndpoints, sliceEndpoints } from './service-endpoints.ts';
 import type { EndpointSliceInput, RunningPod, ServiceInput } from './service-endpoints.ts';
 import { ServiceProxy, freeLocalPort } from './tcp-proxy.ts';
 import { prometheusTargetsDir } from './prometheus.ts';
-import { toolPath } from './tools.ts';
+import { repoRoot, toolPath } from './tools.ts';
+import { cutoverImagePattern, workerPodCommand } from './worker-pod.ts';
 
 interface LocalPod extends RunningPod {
   uid: string;
@@ -72,6 +75,8 @@ function portOpen(port: number): Promise<boolean> {
 export class PodRunner {
   private readonly pods = new Map<string, LocalPod>();
   private readonly starting = new Set<string>();
+  /** Pods this runner cannot run (their Warning says why); asked again only when re-created. */
+  private readonly refused = new Set<string>();
   private readonly services = new Map<string, ServiceInput>();
   private readonly slices = new Map<string, EndpointSliceInput>();
   private readonly proxies = new Map<string, ServiceProxy>();
@@ -123,7 +128,14 @@ export class PodRunner {
     const onPod = (pod: k8s.V1Pod): void => void this.reconcilePod(pod);
     podInformer.on('add', onPod);
     podInformer.on('update', onPod);
-    podInformer.on('delete', (pod) => void this.stopPod(pod.metadata?.uid ?? ''));
+    podInformer.on('delete', (pod) => {
+      this.refused.delete(pod.metadata?.uid ?? '');
+      void this.stopPod(pod.metadata?.uid ?? '');
+      // As a kubelet forgets a deleted pod's logs.
+      rmSync(this.podLogFile(pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? ''), {
+        force: true,
+      });
+    });
     const onService = (svc: k8s.V1Service): void => {
       this.services.set(`${svc.metadata?.name}.${svc.metadata?.namespace}`, toServiceInput(svc));
       void this.changed(svc.metadata?.namespace);
@@ -179,13 +191,15 @@ export class PodRunner {
       }
       return;
     }
-    if (pod.status?.phase !== 'Running' || this.starting.has(uid)) return;
+    if (pod.status?.phase !== 'Running' || this.starting.has(uid) || this.refused.has(uid)) return;
     const container = pod.spec?.containers.find((c) => images.some((i) => i.image.test(c.image ?? '')));
     const image = images.find((i) => i.image.test(container?.image ?? ''));
-    if (!container || !image) return;
+    const worker = pod.spec?.containers.find((c) => cutoverImagePattern.test(c.image ?? ''));
+    if (!(container && image) && !worker) return;
     this.starting.add(uid);
     try {
-      await this.startPod(pod, container, image);
+      if (container && image) await this.startPod(pod, container, image);
+      else if (worker) await this.startWorkerPod(pod, worker);
     } catch (error) {
       log('could not start pod process', {
         pod: pod.metadata?.name,
@@ -198,7 +212,6 @@ export class PodRunner {
   }
 
   private async startPod(pod: k8s.V1Pod, container: k8s.V1Container, image: LocalImage): Promise<void> {
-    const namespace = pod.metadata?.namespace ?? 'default';
     const name = pod.metadata?.name ?? '';
     const uid = pod.metadata?.uid ?? '';
     const env = await this.containerEnv(pod, container);
@@ -219,6 +232,27 @@ export class PodRunner {
       env: { PATH: process.env.PATH, HOME: workdir, HOSTNAME: name, ...env },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
+    await this.track(pod, container, child, command.ports, command.metricsPort, 15_000, {
+      ...(command.unserved.length > 0 ? { unserved: command.unserved } : {}),
+    });
+  }
+
+  /**
+   * Keeps a started pod process: its ports join the Services and Prometheus once its metrics port
+   * answers (within `startMs`) and the pod is Ready; an exit takes it out again.
+   */
+  private async track(
+    pod: k8s.V1Pod,
+    container: k8s.V1Container,
+    child: ChildProcess,
+    ports: Map<number, number>,
+    metricsPort: number,
+    startMs: number,
+    fields: Record<string, unknown> = {},
+  ): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const name = pod.metadata?.name ?? '';
+    const uid = pod.metadata?.uid ?? '';
     const namedPorts = new Map<string, number>();
     for (const port of container.ports ?? []) if (port.name) namedPorts.set(port.name, port.containerPort);
     const local: LocalPod = {
@@ -226,11 +260,11 @@ export class PodRunner {
       namespace,
       name,
       labels: pod.metadata?.labels ?? {},
-      ports: command.ports,
+      ports,
       namedPorts,
       ready: false,
       process: child,
-      metricsPort: command.metricsPort,
+      metricsPort,
     };
     this.pods.set(uid, local);
     child.on('exit', (code) => {
@@ -240,8 +274,8 @@ export class PodRunner {
         void this.changed(namespace, { pods: true });
       }
     });
-    const deadline = Date.now() + 15_000;
-    while (!(await portOpen(command.metricsPort)) && Date.now() < deadline && child.exitCode === null) {
+    const deadline = Date.now() + startMs;
+    while (!(await portOpen(metricsPort)) && Date.now() < deadline && child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 100));
     }
     local.ready =
@@ -251,10 +285,101 @@ export class PodRunner {
       pod: name,
       namespace,
       pid: child.pid,
-      ports: Object.fromEntries(command.ports),
-      ...(command.unserved.length > 0 ? { unserved: command.unserved } : {}),
+      ports: Object.fromEntries(ports),
+      ...fields,
     });
     await this.changed(namespace, { pods: true });
+  }
+
+  /**
+   * A pod of the Cutover image, run as a local `cutover worker` (stack/worker-pod.ts): its args and env,
+   * its mounts, a token of its ServiceAccount. Its output goes to `logs/pods/<namespace>_<pod>.log`,
+   * as `kubectl logs` would show it. A pod that cannot run here gets a Warning event saying why.
+   */
+  private async startWorkerPod(pod: k8s.V1Pod, container: k8s.V1Container): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const name = pod.metadata?.name ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    const workdir = join(this.stateDir, 'pods', uid);
+    mkdirSync(workdir, { recursive: true, mode: 0o700 });
+    const env = await this.containerEnv(pod, container);
+    const mounts = await writeVolumeMounts(pod, container, workdir, {
+      configMap: (n) => this.readConfigMap(namespace, n),
+      secret: (n) => this.readSecret(namespace, n),
+    });
+    const kubeconfig = await writeServiceAccountKubeconfig(
+      this.kubeconfig,
+      { namespace, name, uid, serviceAccount: pod.spec?.serviceAccountName ?? 'default' },
+      workdir,
+    );
+    const free = await Promise.all([0, 1, 2].map(() => freeLocalPort()));
+    const command = workerPodCommand({
+      ...(container.command ? { command: container.command } : {}),
+      args: (container.args ?? []).map((a) => expandVariables(a, env)),
+      env,
+      mounts,
+      kubeconfig,
+      namespace,
+      serviceAddress: (service, ns, port) =>
+        Object.values(this.entries.get(`${service}.${ns}`) ?? {}).find((e) => e.port === port)?.address,
+      freePort: () => free.shift() ?? 0,
+    });
+    if (!command.ok) {
+      this.refused.add(uid);
+      rmSync(workdir, { recursive: true, force: true });
+      log('pod not run here', { pod: name, namespace, reason: command.reason });
+      await this.warnOnPod(
+        pod,
+        'NotRunLocally',
+        `The local pod runner does not run this pod: ${command.reason}`,
+      );
+      return;
+    }
+    const logFile = this.podLogFile(namespace, name);
+    mkdirSync(dirname(logFile), { recursive: true });
+    const output = openSync(logFile, 'a');
+    const child = spawn(process.execPath, [join(repoRoot, 'client', 'cli.ts'), ...command.args], {
+      cwd: workdir,
+      env: { PATH: process.env.PATH, HOME: workdir, HOSTNAME: name, ...command.env },
+      stdio: ['ignore', output, output],
+    });
+    closeSync(output);
+    await this.track(pod, container, child, command.ports, command.metricsPort, 60_000, {
+      image: container.image,
+    });
+  }
+
+  /** Where a worker pod's output goes: `logs/pods/<namespace>_<pod>.log`, as `kubectl logs` would show it. */
+  private podLogFile(namespace: string, name: string): string {
+    return join(this.stateDir, 'logs', 'pods', `${namespace}_${name}.log`);
+  }
+
+  /** A Warning event on the pod, as the kubelet writes when it cannot start a container. */
+  private async warnOnPod(pod: k8s.V1Pod, reason: string, message: string): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const now = new Date();
+    await this.core
+      .createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${pod.metadata?.name}.` },
+          involvedObject: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            name: pod.metadata?.name,
+            namespace,
+            uid: pod.metadata?.uid,
+          },
+          type: 'Warning',
+          reason,
+          message,
+          source: { component: 'cutover-pod-runner' },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      })
+      .catch((error: unknown) => log('could not write an event', { error: String(error) }));
   }
 
   private async stopPod(uid: string): Promise<void> {

@@ -59,7 +59,7 @@ const cacheLayout: Record<ToolName, CacheLayout | undefined> = {
   kwokctl: { dir: 'kwok', versionKey: 'KWOK_VERSION' },
   podinfo: { dir: 'podinfo', versionKey: 'PODINFO_VERSION' },
   loadtester: { dir: 'loadtester', versionKey: 'FLAGGER_VERSION' },
-  helm: { dir: 'helm', versionKey: 'HELM_VERSION' },
+  helm: { dir: 'helm', versionKey: 'HELM_VERSION', buildKey: 'HELM_BUILD' },
   prometheus: undefined,
   hey: undefined,
 };

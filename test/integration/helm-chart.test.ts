@@ -4,7 +4,6 @@
 // ServiceAccount, a CRD upgraded and kept through uninstall, and `helm uninstall`. Helm talks only to the
 // local kube-apiserver, through the stack's kubeconfig, with an empty config and cache of its own.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +12,9 @@ import type { TestContext } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { waitFor } from '../../stack/processes.ts';
-import { freeLocalPort } from '../../stack/tcp-proxy.ts';
 import { readVersions, toolPath } from '../../stack/tools.ts';
-import { endpoints, kube, podinfoDeployment, testNamespace } from '../support/cluster.ts';
-import { canaryEvents, canaryObject, createCanary, readCanaryStatus } from '../support/canaries.ts';
+import { endpoints, kube, podinfoDeployment, readServiceMap, testNamespace } from '../support/cluster.ts';
+import { canaryEvents, canaryObject, createCanary, ensureCrds, readCanaryStatus } from '../support/canaries.ts';
 import { promotePodinfoRollout } from '../support/podinfo-rollout.ts';
 import { runCommand } from '../support/run-command.ts';
 import type { CommandResult } from '../support/run-command.ts';
@@ -177,7 +175,6 @@ const refusedEverywhere = (namespace: string): k8s.V1ResourceAttributes[] => [
 let installNs: { name: string; remove: () => Promise<void> };
 let appNs: { name: string; remove: () => Promise<void> };
 let otherNs: { name: string; remove: () => Promise<void> };
-let missingRuleNs: { name: string; remove: () => Promise<void> };
 const serviceAccount = (): { name: string; namespace: string } => ({
   name: release,
   namespace: installNs.name,
@@ -191,10 +188,11 @@ before(async () => {
     ['127.0.0.1', 'localhost', '[::1]'].includes(server.hostname),
     `the kubeconfig points at loopback, not ${server.host}`,
   );
+  // The cluster has Cutover's and Flagger's CRDs already (as where Flagger runs): the release leaves them.
+  await ensureCrds();
   installNs = await testNamespace('chart');
   appNs = await testNamespace('chart-app');
   otherNs = await testNamespace('chart-other');
-  missingRuleNs = await testNamespace('chart-norule');
   // The pods must pass the restricted Pod Security Standard, as in deploy/base's namespace.
   await kube().core.patchNamespace(
     {
@@ -209,8 +207,30 @@ before(async () => {
 
 after(async () => {
   await helm(['uninstall', release, '--namespace', installNs.name, '--wait', '--timeout', '60s']);
-  await Promise.all([installNs.remove(), appNs.remove(), otherNs.remove(), missingRuleNs.remove()]);
+  await Promise.all([installNs.remove(), appNs.remove(), otherNs.remove()]);
   rmSync(helmHome, { recursive: true, force: true });
+});
+
+test('helm carries its release stamps: its version, and the Kubernetes version templates assume', async () => {
+  assert.equal(
+    (await helmOk(['version', '--template', '{{.Version}} {{.GitTreeState}}'])).trim(),
+    `${readVersions().HELM_VERSION} clean`,
+  );
+  // Without --kube-version, .Capabilities.KubeVersion is what helm's client-go speaks (1.20 unstamped).
+  const chart = mkdtempSync(join(tmpdir(), 'cutover-helm-caps-'));
+  try {
+    mkdirSync(join(chart, 'templates'));
+    writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: caps\nversion: 0.1.0\n');
+    writeFileSync(
+      join(chart, 'templates', 'caps.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caps\ndata:\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n',
+    );
+    const out = await helmOk(['template', 'caps', chart]);
+    const minor = Number(/kube: "v1\.(\d+)\.\d+"/.exec(out)?.[1]);
+    assert.ok(minor >= 34, `helm template assumes Kubernetes 1.${minor}:\n${out}`);
+  } finally {
+    rmSync(chart, { recursive: true, force: true });
+  }
 });
 
 test('helm lint passes for the defaults, a watched namespace, mTLS with an API key, and a ServiceMonitor', async () => {
@@ -640,152 +660,96 @@ test('helm upgrade with a watched namespace and three replicas: a Role there, re
 });
 
 /**
- * A kubeconfig for the chart's ServiceAccount: the stack's API server and CA, and a token from the
- * TokenRequest API, as the kubelet mounts one into the pod.
+ * The chart's worker pods as the stack's pod runner runs them (stack/worker-pod.ts): each the image's
+ * entrypoint with the container's args and env, on loopback ports, with a token of the chart's
+ * ServiceAccount. Waits until the chart's metrics Service has `count` endpoints that answer /readyz.
  */
-async function serviceAccountKubeconfig(dir: string): Promise<string> {
-  const { config, core } = kube();
-  const cluster = config.getCurrentCluster();
-  assert.ok(cluster, 'the stack kubeconfig names a cluster');
-  const request = await core.createNamespacedServiceAccountToken({
-    name: release,
-    namespace: installNs.name,
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+async function chartWorkers(count: number): Promise<{ logs(): string }> {
+  const { core } = kube();
+  // The logs of the pods that run now: pods replaced by an upgrade ran with other grants.
+  let current: string[] = [];
+  const logs = (): string =>
+    current
+      .map((pod) => {
+        try {
+          return readFileSync(
+            join(endpoints.stateDir, 'logs', 'pods', `${installNs.name}_${pod}.log`),
+            'utf8',
+          );
+        } catch {
+          return '';
+        }
+      })
+      .join('\n');
+  await waitFor(
+    `${count} chart workers behind ${release}-metrics answering 200 on /readyz`,
+    async () => {
+      const pods = (await core.listNamespacedPod({ namespace: installNs.name })).items.filter(
+        (p) => p.metadata?.deletionTimestamp === undefined,
+      );
+      current = pods.map((p) => p.metadata?.name ?? '');
+      const served = readServiceMap()[`${release}-metrics.${installNs.name}`]?.['http-metrics'];
+      if (pods.length !== count || served?.endpoints.length !== count) return false;
+      const answers = await Promise.all(
+        served.endpoints.map((address) =>
+          fetch(`http://${address}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        ),
+      );
+      return answers.every((status) => status === 200);
+    },
+    120_000,
+  ).catch((error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs().slice(-4000)}`);
   });
-  const token = request.status?.token;
-  assert.ok(token, 'the API server issued a token for the chart ServiceAccount');
-  const ca = cluster.caData
-    ? { 'certificate-authority-data': cluster.caData }
-    : { 'certificate-authority': cluster.caFile };
-  const file = join(dir, 'kubeconfig');
-  writeFileSync(
-    file,
-    YAML.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'stack', cluster: { server: cluster.server, ...ca } }],
-      users: [{ name: release, user: { token } }],
-      contexts: [{ name: release, context: { cluster: 'stack', user: release } }],
-      'current-context': release,
-    }),
-    { mode: 0o600 },
-  );
-  return file;
+  return { logs };
 }
 
-interface ChartPod {
-  logs(): string;
-  stop(): Promise<void>;
-}
-
-/**
- * The chart's worker run as its pod would be, once /readyz answers: the installed Deployment's container
- * args and env, with the pod runner's two changes (the listening ports move to free loopback ports, and
- * the cluster is reached through a kubeconfig holding a token of the pod's ServiceAccount).
- */
-async function startChartPod(envOverrides: Record<string, string> = {}): Promise<ChartPod> {
-  const deployment = await kube().apps.readNamespacedDeployment({ name: release, namespace: installNs.name });
-  const container = deployment.spec?.template.spec?.containers[0];
-  assert.ok(container);
-  const dir = mkdtempSync(join(tmpdir(), 'cutover-chart-pod-'));
-  const port = await freeLocalPort();
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
-  for (const variable of container.env ?? [])
-    if (variable.value !== undefined) env[variable.name] = variable.value;
-  Object.assign(env, {
-    CUTOVER_METRICS_ADDRESS: '127.0.0.1',
-    CUTOVER_METRICS_PORT: String(port),
-    CUTOVER_SDK_METRICS_PORT: String(await freeLocalPort()),
-    KUBECONFIG: await serviceAccountKubeconfig(dir),
-    ...envOverrides,
-  });
-  // The image's entrypoint is `node client/cli.ts`; the container's args follow it.
-  const child = spawn(process.execPath, [join(repoRoot, 'client', 'cli.ts'), ...(container.args ?? [])], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-64 * 1024);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor(
-      'the worker to answer 200 on /readyz',
-      async () => {
-        if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode}:\n${output}`);
-        const response = await fetch(`http://127.0.0.1:${port}/readyz`, {
-          signal: AbortSignal.timeout(2000),
-        }).catch(() => undefined);
-        return response?.status === 200;
-      },
-      90_000,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { logs: () => output, stop };
-}
-
-let podWorkerOutput = '';
-
-test("the chart's worker, run as its pod (container args and env, its ServiceAccount's token), promotes a rollout", async (t: TestContext) => {
-  const pod = await startChartPod();
+test("the chart's worker pods, run by the pod runner as their containers say with their ServiceAccount's token, promote a rollout", async (t: TestContext) => {
+  const workers = await chartWorkers(3);
   const ns = appNs.name;
   try {
     const started = performance.now();
-    await promotePodinfoRollout(ns, pod.logs);
+    await promotePodinfoRollout(ns, workers.logs);
     t.diagnostic(`initialized and promoted in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     // A 403 names the namespace as `in the namespace \"<ns>\"` in the JSON log line.
-    const refusedHere = pod
+    const refusedHere = workers
       .logs()
       .split('\n')
       .filter((line) => /forbidden/i.test(line) && line.includes(`namespace \\"${ns}\\"`));
     assert.deepEqual(refusedHere, [], "no call in the watched namespace was refused by the chart's RBAC");
   } catch (error) {
-    process.stderr.write(pod.logs().slice(-8000));
+    process.stderr.write(workers.logs().slice(-8000));
     throw error;
-  } finally {
-    podWorkerOutput = pod.logs();
-    await pod.stop();
   }
 });
 
 test('with a rule missing from its Role, the rollout stops with an error that names the refused call', async (t: TestContext) => {
-  // A namespace whose Role is the chart's without the Services rule, for the same ServiceAccount.
-  const ns = missingRuleNs.name;
+  // The chart's Role in the watched namespace, without its Services rule, under the running workers.
+  const ns = appNs.name;
   const rbac = kube().config.makeApiClient(k8s.RbacAuthorizationV1Api);
-  const role = await rbac.readNamespacedRole({ name: release, namespace: appNs.name });
+  const role = await rbac.readNamespacedRole({ name: release, namespace: ns });
   const rules = (role.rules ?? []).filter((rule) => !rule.resources?.includes('services'));
   assert.equal(rules.length, (role.rules ?? []).length - 1);
-  await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: release }, rules } });
-  await rbac.createNamespacedRoleBinding({
-    namespace: ns,
-    body: {
-      metadata: { name: release },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: release },
-      subjects: [{ kind: 'ServiceAccount', name: release, namespace: installNs.name }],
-    },
-  });
-  const pod = await startChartPod({ CUTOVER_WATCH_NAMESPACE: ns });
+  await rbac.replaceNamespacedRole({ name: release, namespace: ns, body: { ...role, rules } });
+  const workers = await chartWorkers(3);
+  await waitFor(
+    'the narrowed Role to take effect',
+    async () =>
+      !(await allowed(serviceAccount(), { group: '', resource: 'services', verb: 'patch', namespace: ns })),
+    30_000,
+  );
   try {
     const { apps } = kube();
-    await apps.createNamespacedDeployment({ namespace: ns, body: podinfoDeployment('podinfo', ns, 1) });
-    await createCanary(canaryObject('podinfo', ns, { interval: '300ms', iterations: 3 }));
+    await apps.createNamespacedDeployment({ namespace: ns, body: podinfoDeployment('norule', ns, 1) });
+    await createCanary(canaryObject('norule', ns, { interval: '300ms', iterations: 3 }));
     let said = '';
     await waitFor(
       'a Warning on the Canary about the refused Service call',
       async () => {
-        const events = await canaryEvents(ns, 'podinfo');
+        const events = await canaryEvents(ns, 'norule');
         said = events.map((e) => `${e.type} ${e.reason}: ${e.message}`).join('\n');
         return events.some(
           (e) => e.type === 'Warning' && /cannot (patch|create) resource "services"/.test(e.message),
@@ -796,27 +760,71 @@ test('with a rule missing from its Role, the rollout stops with an error that na
     t.diagnostic(said);
     await waitFor(
       'the Canary to be Failed',
-      async () => (await readCanaryStatus(ns, 'podinfo')).phase === 'Failed',
+      async () => (await readCanaryStatus(ns, 'norule')).phase === 'Failed',
       30_000,
     );
   } catch (error) {
-    process.stderr.write(pod.logs().slice(-8000));
+    process.stderr.write(workers.logs().slice(-8000));
     throw error;
-  } finally {
-    await pod.stop();
   }
 });
 
-test(
-  'the worker watching one namespace asks for nothing outside it',
-  {
-    todo: 'worker/rollout-repair.ts sweeps every rollout of the Temporal namespace, ignoring --watch-namespace, and reads Canaries elsewhere',
-  },
-  () => {
-    const refused = podWorkerOutput.split('\n').filter((line) => /forbidden/i.test(line));
-    assert.deepEqual(refused, []);
-  },
-);
+test('the worker watching one namespace asks for nothing outside it', async () => {
+  const workers = await chartWorkers(3);
+  const refused = workers
+    .logs()
+    .split('\n')
+    .filter((line) => /forbidden/i.test(line) && !line.includes(`namespace \\"${appNs.name}\\"`));
+  assert.deepEqual(refused, []);
+});
+
+test('a Cutover pod whose Temporal address is not on this machine is not run, and its pod says why', async () => {
+  // deploy/base's Deployment as written: TEMPORAL_ADDRESS names an in-cluster Service this cluster lacks.
+  const ns = otherNs.name;
+  const { apps, core } = kube();
+  await apps.createNamespacedDeployment({
+    namespace: ns,
+    body: {
+      metadata: { name: 'elsewhere' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'elsewhere' } },
+        template: {
+          metadata: { labels: { app: 'elsewhere' } },
+          spec: {
+            containers: [
+              {
+                name: 'worker',
+                image: 'registry.example.com/platform/cutover:0.1.0',
+                args: ['worker'],
+                env: [
+                  { name: 'TEMPORAL_ADDRESS', value: 'temporal-frontend.temporal.svc.cluster.local:7233' },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  let message = '';
+  await waitFor(
+    'a Warning event on the pod',
+    async () => {
+      const events = await core.listNamespacedEvent({
+        namespace: ns,
+        fieldSelector: 'involvedObject.kind=Pod,reason=NotRunLocally',
+      });
+      message = events.items[0]?.message ?? '';
+      return message !== '';
+    },
+    60_000,
+  );
+  assert.match(
+    message,
+    /env TEMPORAL_ADDRESS names temporal-frontend\.temporal\.svc\.cluster\.local:7233, which is neither 127\.0\.0\.1 nor a Service of this cluster .*set it to the local address/,
+  );
+});
 
 test('helm uninstall removes the release and its cluster-wide RBAC', async () => {
   await helmOk(['uninstall', release, '--namespace', installNs.name, '--wait', '--timeout', '60s']);
