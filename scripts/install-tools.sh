@@ -74,7 +74,24 @@ install_kwok() {
 
 install_podinfo() { go_install podinfo "$PODINFO_VERSION" "github.com/stefanprodan/podinfo/cmd/podinfo@$PODINFO_VERSION" podinfo; }
 
-install_helm() { go_install helm "$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" helm; }
+# helm as its release build stamps it (its Makefile's LDFLAGS): the version, a clean tree, and the
+# Kubernetes version its client-go speaks. A plain `go install` reports "v3.22" and makes `helm template`
+# assume Kubernetes v1.20 for .Capabilities.KubeVersion. The module proxy has no commit, so none is set.
+install_helm() {
+  local dir="$cache/helm/$HELM_VERSION-$HELM_BUILD"
+  if have "$dir/bin" helm; then log "helm: $HELM_VERSION cached"; return; fi
+  log "helm: building helm.sh/helm/v3/cmd/helm@$HELM_VERSION with its release stamps (cold build, may take minutes)"
+  local gomod clientgo pkg=helm.sh/helm/v3
+  gomod=$(go mod download -json "$pkg@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
+  clientgo=$(awk '$1 == "k8s.io/client-go" { print $2 }' "$gomod")
+  [[ "$clientgo" =~ ^v0\.([0-9]+)\. ]] || { log "helm: no k8s.io/client-go version in $gomod"; exit 1; }
+  local minor=${BASH_REMATCH[1]}
+  local flags="-s -w -X $pkg/internal/version.version=$HELM_VERSION -X $pkg/internal/version.gitTreeState=clean"
+  for var in pkg/lint/rules pkg/chartutil; do
+    flags+=" -X $pkg/$var.k8sVersionMajor=1 -X $pkg/$var.k8sVersionMinor=$minor"
+  done
+  GOBIN="$dir/bin" go install -ldflags="$flags" "$pkg/cmd/helm@$HELM_VERSION"
+}
 
 install_loadtester() { go_install loadtester "$FLAGGER_VERSION" "github.com/fluxcd/flagger/cmd/loadtester@$FLAGGER_VERSION" loadtester; }
 
