@@ -36,6 +36,9 @@ FROM ${BASE_IMAGE}
 ENV NODE_ENV=production
 # Outside a cluster the worker serves /metrics on 127.0.0.1 only; in a container that would be unreachable.
 ENV CUTOVER_METRICS_ADDRESS=0.0.0.0
+# Two glibc malloc arenas instead of 8 per core: the Temporal Core's threads otherwise each grow an arena,
+# and the worker's RSS climbs with rollouts in flight while its heap stays flat (README, Scale).
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=dependencies /app/node_modules ./node_modules
 COPY package.json ./

@@ -194,6 +194,8 @@ async function startWorker(index: number): Promise<BenchWorker> {
         TEMPORAL_NAMESPACE: endpoints.temporalNamespace,
         KUBECONFIG: endpoints.kubeconfig,
         PROMETHEUS_URL: endpoints.prometheusUrl,
+        // As the image sets it (Dockerfile), unless the caller chose another.
+        MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
         ...(values.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${values.profile}` } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -511,7 +513,7 @@ try {
   const idealMs = iterations * intervalMs;
   const out: string[] = [];
   out.push(
-    `scale benchmark: ${count} canaries, ${workerCount} worker${workerCount > 1 ? 's' : ''}, interval ${interval}, ${iterations} iterations (ideal ${(idealMs / 1000).toFixed(0)} s), KWOK-only pods, 1 rollout hook + 1 MetricTemplate query per tick`,
+    `scale benchmark: ${count} canaries, ${workerCount} worker${workerCount > 1 ? 's' : ''}, interval ${interval}, ${iterations} iterations (ideal ${(idealMs / 1000).toFixed(0)} s), KWOK-only pods, 1 rollout hook + 1 MetricTemplate query per tick, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? 2}`,
   );
   out.push(
     `  machine load average (1 min): ${loadAtRelease.toFixed(1)} at the release, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`,
