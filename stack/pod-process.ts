@@ -54,7 +54,10 @@ export interface LocalCommand {
 }
 
 /** Splits `--flag=value` / `--flag value` arguments, keeping the ones not in `flags`. */
-export function extractFlags(argv: string[], flags: string[]): { rest: string[]; values: Map<string, string> } {
+export function extractFlags(
+  argv: string[],
+  flags: string[],
+): { rest: string[]; values: Map<string, string> } {
   const rest: string[] = [];
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {

@@ -14,7 +14,13 @@ import YAML from 'yaml';
 import { waitFor } from '../../stack/processes.ts';
 import { readVersions, toolPath } from '../../stack/tools.ts';
 import { endpoints, kube, podinfoDeployment, readServiceMap, testNamespace } from '../support/cluster.ts';
-import { canaryEvents, canaryObject, createCanary, ensureCrds, readCanaryStatus } from '../support/canaries.ts';
+import {
+  canaryEvents,
+  canaryObject,
+  createCanary,
+  ensureCrds,
+  readCanaryStatus,
+} from '../support/canaries.ts';
 import { promotePodinfoRollout } from '../support/podinfo-rollout.ts';
 import { runCommand } from '../support/run-command.ts';
 import type { CommandResult } from '../support/run-command.ts';
