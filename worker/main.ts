@@ -262,12 +262,8 @@ export async function runWorker(argv: string[]): Promise<number> {
         minInterval: formatDuration(config.minIntervalMs),
         rolloutOptions: { prometheusUrl: config.prometheusUrl },
         lastStarted: new Map(),
-        primaryOwner: (namespace, target) => {
-          const owner = deployments
-            .cached(namespace, primaryName(target))
-            ?.deployment?.metadata?.ownerReferences?.find((o) => o.kind === 'Canary');
-          return owner ? { uid: owner.uid, name: owner.name } : undefined;
-        },
+        primaryMetadata: (namespace, target) =>
+          deployments.cached(namespace, primaryName(target))?.deployment?.metadata,
         policies: (canary, valid) =>
           resolveRolloutPolicy(kubeconfig, canary, valid, {
             minInterval: formatDuration(config.minIntervalMs),

@@ -2,11 +2,12 @@
 // Cutover cannot run (touching nothing else), initialize a new one, or start the rollout of a new
 // revision of its target, handing over from the rollout it replaces. Safe to call any number of
 // times, from any number of watchers: workflow ids derived from canary and revision dedupe starts.
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { Client } from '@temporalio/client';
 import type { KubernetesActivities } from '../activities/kubernetes.ts';
 import { rolloutAttemptAnnotation, skipAnalysisRevisionAnnotation } from '../canary/annotations.ts';
 import { primaryName } from '../canary/naming.ts';
-import { targetTakenMessage } from '../resources/owner.ts';
+import { otherCanaryOwner, targetTakenMessage } from '../resources/owner.ts';
 import { rolloutAttemptRevision } from '../canary/promoted-revision.ts';
 import type { ResolvedRolloutPolicy } from '../canary/rollout-policy.ts';
 import { isRolloutInProgress, isCanaryPhase } from '../canary/status.ts';
@@ -27,10 +28,10 @@ export interface ReconcileDeps {
   /** The rollout this process started last for each canary (`ns/name` → workflow id). */
   lastStarted?: Map<string, string>;
   /**
-   * The Canary that owns `<target>-primary`, when it exists and the watch has seen it: a second Canary
-   * on an owned target is refused instead of promoting the same primary.
+   * The metadata of `<target>-primary`, when it exists and the watch has seen it: a second Canary on a
+   * target another Canary owns is refused instead of promoting the same primary.
    */
-  primaryOwner?: (namespace: string, target: string) => { uid: string; name: string } | undefined;
+  primaryMetadata?: (namespace: string, target: string) => V1ObjectMeta | undefined;
   /** Finds the RolloutPolicy that selects a Canary; without it every Canary runs Flagger's way. */
   policies?: (
     canary: { name: string; namespace: string; labels: Record<string, string> },
@@ -79,8 +80,8 @@ export async function reconcileCanary(raw: unknown, deps: ReconcileDeps): Promis
   }
   const canary = validation.canary;
   if (canary.suspend) return { kind: 'suspended' };
-  const owner = deps.primaryOwner?.(canary.namespace, canary.target.name);
-  if (owner && owner.uid !== ref.uid && owner.name !== ref.name) {
+  const owner = otherCanaryOwner(deps.primaryMetadata?.(canary.namespace, canary.target.name), ref);
+  if (owner) {
     const message = targetTakenMessage(ref, canary.target.name, primaryName(canary.target.name), owner.name);
     await deps.kubernetes.reportInvalidCanary({ canary: ref, message });
     return { kind: 'invalid', message };

@@ -114,13 +114,18 @@ test('an undo: the attempt token makes a fresh workflow id; skip-analysis applie
   assert.equal(other.started[0]?.input.canary.skipAnalysis, false);
 });
 
+/** The metadata of a primary owned by the Canary `name` of `uid`. */
+const ownedBy = (uid: string, name: string) => ({
+  ownerReferences: [{ apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name, uid }],
+});
+
 test('a second Canary on a target another Canary owns is refused, naming that Canary', async () => {
   const {
     deps: d,
     started,
     invalid,
   } = deps({
-    primaryOwner: () => ({ uid: 'other-uid', name: 'podinfo-first' }),
+    primaryMetadata: () => ownedBy('other-uid', 'podinfo-first'),
   });
   const outcome = await reconcileCanary(canary(), d);
   assert.equal(outcome.kind, 'invalid');
@@ -129,13 +134,13 @@ test('a second Canary on a target another Canary owns is refused, naming that Ca
     invalid[0] ?? '',
     /is already rolled out by Canary test\/podinfo-first .*Point spec.targetRef at another Deployment/,
   );
-  const same = deps({ primaryOwner: () => ({ uid: 'abcdef12-3456', name: 'podinfo' }) });
+  const same = deps({ primaryMetadata: () => ownedBy('abcdef12-3456', 'podinfo') });
   assert.equal(
     (await reconcileCanary(canary(), same.deps)).kind,
     'rollout',
     'its own primary is no conflict',
   );
-  const again = deps({ primaryOwner: () => ({ uid: 'old-uid', name: 'podinfo' }) });
+  const again = deps({ primaryMetadata: () => ownedBy('old-uid', 'podinfo') });
   assert.equal(
     (await reconcileCanary(canary(), again.deps)).kind,
     'rollout',
