@@ -312,6 +312,7 @@ export class PodRunner {
       { namespace, name, uid, serviceAccount: pod.spec?.serviceAccountName ?? 'default' },
       workdir,
     );
+    // One each for the metrics, SDK metrics and codec ports the worker may listen on.
     const free = await Promise.all([0, 1, 2].map(() => freeLocalPort()));
     const command = workerPodCommand({
       ...(container.command ? { command: container.command } : {}),

@@ -57,17 +57,14 @@ function serviceOfHost(host: string, namespace: string): { service: string; name
   return { service: match[1], namespace: match[2] ?? namespace };
 }
 
-/** Where a `host:port` the worker dials goes here, or why it cannot. */
-function localAddress(
-  what: string,
-  host: string,
-  port: number,
-  input: WorkerPodInput,
-): { ok: true; address: string } | { ok: false; reason: string } {
-  if (loopback.has(host)) return { ok: true, address: `${host}:${port}` };
+type Placed = { ok: true; value: string } | { ok: false; reason: string };
+
+/** Where a `host:port` the worker dials goes here (`127.0.0.1:port`), or why it cannot. */
+function localAddress(what: string, host: string, port: number, input: WorkerPodInput): Placed {
+  if (loopback.has(host)) return { ok: true, value: `${host}:${port}` };
   const service = serviceOfHost(host, input.namespace);
   const address = service && input.serviceAddress(service.service, service.namespace, port);
-  if (address) return { ok: true, address };
+  if (address) return { ok: true, value: address };
   return {
     ok: false,
     reason:
@@ -77,27 +74,36 @@ function localAddress(
   };
 }
 
-function placeTemporal(what: string, value: string, input: WorkerPodInput) {
+/** A Temporal frontend `host[:port]`, placed here. */
+function placeTemporal(what: string, value: string, input: WorkerPodInput): Placed {
   const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(value);
-  if (!match?.[1]) return { ok: false as const, reason: `${what} "${value}" is not host:port` };
+  if (!match?.[1]) return { ok: false, reason: `${what} "${value}" is not host:port` };
   return localAddress(what, match[1], Number(match[2] ?? 7233), input);
 }
 
-function placePrometheus(what: string, value: string, input: WorkerPodInput) {
+/** A Prometheus URL, placed here: only its origin changes. */
+function placePrometheus(what: string, value: string, input: WorkerPodInput): Placed {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return { ok: false as const, reason: `${what} "${value}" is not a URL` };
+    return { ok: false, reason: `${what} "${value}" is not a URL` };
   }
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const placed = localAddress(what, url.hostname, port, input);
   if (!placed.ok) return placed;
-  const [host = '', localPort = ''] = placed.address.split(/:(?=\d+$)/);
-  url.hostname = host;
-  url.port = localPort;
-  return { ok: true as const, address: url.toString().replace(/\/$/, value.endsWith('/') ? '/' : '') };
+  // What follows the origin as written; a normalised one (`:80` dropped, case) from the parsed URL.
+  const rest = value.startsWith(url.origin)
+    ? value.slice(url.origin.length)
+    : url.href.slice(url.origin.length);
+  return { ok: true, value: `${url.protocol}//${placed.value}${rest}` };
 }
+
+/** Addresses the worker dials, by env variable and by the flag of the same meaning. */
+const dialed = [
+  { variable: 'TEMPORAL_ADDRESS', flag: '--temporal-address', place: placeTemporal },
+  { variable: 'PROMETHEUS_URL', flag: '--prometheus-url', place: placePrometheus },
+];
 
 /** A value naming a file under a mount path, moved to where that mount's files are here. */
 function moveMountPath(value: string, mounts: WorkerPodInput['mounts']): string {
@@ -125,34 +131,21 @@ export function workerPodCommand(input: WorkerPodInput): WorkerPodCommand {
   delete env.KUBERNETES_SERVICE_PORT;
   env.KUBECONFIG = input.kubeconfig;
 
-  // Addresses the worker dials: in env, and in flags of the same meaning.
-  const dialed: [
-    string,
-    (what: string, value: string, input: WorkerPodInput) => ReturnType<typeof placeTemporal>,
-  ][] = [
-    ['TEMPORAL_ADDRESS', placeTemporal],
-    ['PROMETHEUS_URL', placePrometheus],
-  ];
-  for (const [name, place] of dialed) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    const placed = place(`env ${name}`, value, input);
-    if (!placed.ok) return placed;
-    env[name] = placed.address;
-  }
-  for (const [flag, place] of [
-    ['--temporal-address', placeTemporal],
-    ['--prometheus-url', placePrometheus],
-  ] as const) {
+  for (const { variable, flag, place } of dialed) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') {
+      const placed = place(`env ${variable}`, value, input);
+      if (!placed.ok) return placed;
+      env[variable] = placed.value;
+    }
     for (let i = 0; i < args.length; i++) {
       const arg = args[i] ?? '';
       const inline = arg.startsWith(`${flag}=`);
       if (!inline && arg !== flag) continue;
       const at = inline ? i : i + 1;
-      const value = inline ? arg.slice(flag.length + 1) : (args[at] ?? '');
-      const placed = place(`args ${flag}`, value, input);
+      const placed = place(`args ${flag}`, inline ? arg.slice(flag.length + 1) : (args[at] ?? ''), input);
       if (!placed.ok) return placed;
-      args[at] = inline ? `${flag}=${placed.address}` : placed.address;
+      args[at] = inline ? `${flag}=${placed.value}` : placed.value;
     }
   }
 

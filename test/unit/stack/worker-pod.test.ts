@@ -17,7 +17,9 @@ function input(overrides: Partial<WorkerPodInput> = {}): WorkerPodInput {
     serviceAddress: (service, namespace, port) =>
       service === 'temporal-frontend' && namespace === 'temporal' && port === 7233
         ? '127.0.0.1:35001'
-        : undefined,
+        : service === 'prometheus' && namespace === 'monitoring' && port === 9090
+          ? '127.0.0.1:35002'
+          : undefined,
     freePort: () => next++,
     ...overrides,
   };
@@ -63,6 +65,14 @@ test('a Service address of the local cluster goes through its loopback proxy; an
   );
   assert.ok(placed.ok);
   assert.equal(placed.env.TEMPORAL_ADDRESS, '127.0.0.1:35001');
+  const prometheus = workerPodCommand(
+    input({ env: { PROMETHEUS_URL: 'http://prometheus.monitoring.svc:9090/prom' } }),
+  );
+  assert.ok(prometheus.ok);
+  assert.equal(prometheus.env.PROMETHEUS_URL, 'http://127.0.0.1:35002/prom', 'only the origin changes');
+  const local = workerPodCommand(input());
+  assert.ok(local.ok);
+  assert.equal(local.env.PROMETHEUS_URL, 'http://127.0.0.1:9090', 'a loopback URL stays as written');
 
   const refused = workerPodCommand(input({ env: { TEMPORAL_ADDRESS: 'temporal-frontend.temporal:7234' } }));
   assert.ok(!refused.ok);
