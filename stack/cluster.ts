@@ -14,7 +14,8 @@ import { promisify } from 'node:util';
 import { clusterComponents, clusterDir, clusterName } from './cluster-components.ts';
 import { clusterPortsForCreate } from './cluster-ports.ts';
 import type { ClusterPorts } from './cluster-ports.ts';
-import { waitFor } from './processes.ts';
+import { probePods } from './pod-probe.ts';
+import { sleep, waitFor } from './processes.ts';
 import { localKubeconfig, localPorts } from './endpoints.ts';
 import { stackProcesses, stopProcesses } from './stack-processes.ts';
 import { readVersions, toolPath } from './tools.ts';
@@ -183,7 +184,7 @@ async function kwokctl(stateDir: string, args: string[]): Promise<void> {
   });
 }
 
-async function waitUsable(kubeconfig: string): Promise<void> {
+async function waitUsable(kubeconfig: string, say: Say): Promise<void> {
   await waitFor('the local cluster to report a Ready node', () => clusterHealthy(kubeconfig), 60_000);
   // The controller-manager creates the default ServiceAccount a moment after start; pods need it.
   const core = kubeClient(kubeconfig).makeApiClient(k8s.CoreV1Api);
@@ -195,6 +196,8 @@ async function waitUsable(kubeconfig: string): Promise<void> {
     },
     60_000,
   );
+  const tookMs = await probePods(kubeClient(kubeconfig), nodeNames.length, say);
+  say(`the local cluster runs pods (a probe pod on each node was Ready in ${(tookMs / 1000).toFixed(1)}s)`);
 }
 
 async function kwokctlCreate(stateDir: string, kubeconfig: string): Promise<ClusterPorts> {
@@ -235,7 +238,7 @@ async function createCluster(stateDir: string, say: Say): Promise<void> {
       if (!(error instanceof k8s.ApiException) || error.code !== 409) throw error;
     }
   }
-  await waitUsable(kubeconfig);
+  await waitUsable(kubeconfig, say);
 }
 
 /** Stops whatever runs of a cluster and moves its files aside, so a new one can be made. */
@@ -296,12 +299,12 @@ export async function startCluster(stateDir: string, say: Say): Promise<ClusterS
       : 'the local cluster does not answer, though all its processes run: waiting for it',
   );
   try {
-    if (dead.length > 0) await kwokctl(stateDir, ['start', 'cluster']);
+    if (dead.length > 0) await startComponents(stateDir, dead, say);
   } catch (error) {
     return rebuild(stateDir, say, `starting its components failed: ${firstLine(error)}`);
   }
   try {
-    await waitUsable(kubeconfig);
+    await waitUsable(kubeconfig, say);
     return 'repaired';
   } catch (error) {
     const logs = join(clusterDir(stateDir), 'logs');
@@ -317,6 +320,27 @@ export async function startCluster(stateDir: string, say: Say): Promise<ClusterS
       `the local cluster's processes run but it does not answer (${firstLine(error)}); it may be paused ` +
         `or overloaded, see ${logs}. \`npm run stack -- down\` and \`up\` rebuild it (its objects are lost).`,
     );
+  }
+}
+
+/**
+ * `kwokctl start cluster` until every component that was down runs. kwokctl skips a component whose
+ * pid file names a process that still exists, and a killed one can linger as a zombie until init
+ * reaps it: the restart then silently starts nothing (seen here after a `kill -9`).
+ */
+async function startComponents(stateDir: string, dead: string[], say: Say): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let still = dead;
+  for (let attempt = 1; ; attempt++) {
+    await kwokctl(stateDir, ['start', 'cluster']);
+    const settled = Date.now() + 2_000;
+    while (Date.now() < settled) {
+      still = (clusterComponents(stateDir) ?? []).filter((c) => !c.running).map((c) => c.name);
+      if (still.length === 0) return;
+      await sleep(200);
+    }
+    if (Date.now() >= deadline) throw new Error(`${still.join(', ')} did not start after ${attempt} tries`);
+    if (attempt === 1) say(`${still.join(', ')} not running after \`kwokctl start cluster\`; trying again`);
   }
 }
 

@@ -5,6 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { probeBlockers } from '../../stack/pod-probe.ts';
 import { waitFor } from '../../stack/processes.ts';
 import { runCutover, type CliRun } from '../support/cli-process.ts';
 import { bindRole, clusterUsers, waitForGrant, type ClusterUsers } from '../support/cluster-users.ts';
@@ -130,6 +131,21 @@ async function withDiagnosis(error: unknown, ns: string, worker: WorkerProcess):
       .map((d) => `${d.metadata?.name} ${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0} ready`)
       .join(', '),
   );
+  // What keeps pods from being Ready (unscheduled, tainted nodes), and what the controllers said.
+  const pods = await tryRead(async () =>
+    probeBlockers(
+      (await kube().core.listNamespacedPod({ namespace: ns })).items,
+      (await kube().core.listNode()).items,
+      0,
+    ),
+  );
+  const warnings = await tryRead(async () =>
+    (await kube().core.listNamespacedEvent({ namespace: ns })).items
+      .filter((e) => e.type === 'Warning' && e.involvedObject.kind !== 'Canary')
+      .slice(-6)
+      .map((e) => `${e.involvedObject.kind}/${e.involvedObject.name} ${e.reason}: ${e.message}`)
+      .join('\n    '),
+  );
   const logs = worker
     .logs()
     .split('\n')
@@ -139,7 +155,8 @@ async function withDiagnosis(error: unknown, ns: string, worker: WorkerProcess):
     .join('\n    ');
   error.message +=
     `\n  Canary status: ${status.slice(0, 1500)}\n  last events:\n    ${events}` +
-    `\n  Deployments: ${deployments}\n  worker log (last lines):\n    ${logs}`;
+    `\n  Deployments: ${deployments}\n  pods and nodes not ready: ${pods}` +
+    `\n  other Warning events:\n    ${warnings}\n  worker log (last lines):\n    ${logs}`;
   return error;
 }
 
@@ -199,11 +216,25 @@ describe('change control on the real stack', () => {
   });
 
   test('a deploy window that opens during the test, and a freeze applied mid-rollout', async () => {
-    // An allow window opening 12 s from now, open 10 minutes, once an hour (UTC).
-    const opens = new Date(Date.now() + 12_000);
-    const schedule = `FREQ=HOURLY;BYMINUTE=${opens.getUTCMinutes()};BYSECOND=${opens.getUTCSeconds()}`;
-    const policy = { windows: { timeZone: 'UTC', allow: [{ name: 'soon', schedule, duration: '10m' }] } };
-    await stage('e2e-window', policy, { interval: '300ms', iterations: 12 }, async (s) => {
+    await stage('e2e-window', {}, { interval: '300ms', iterations: 12 }, async (s) => {
+      // An allow window opening 12 s from now, open 10 minutes, once an hour (UTC), set only once the
+      // Canary is initialized: however long that took, the release comes before the window opens.
+      // A rollout reads its policy when it starts, so the release sees this one.
+      const opens = new Date(Date.now() + 12_000);
+      const schedule = `FREQ=HOURLY;BYMINUTE=${opens.getUTCMinutes()};BYSECOND=${opens.getUTCSeconds()}`;
+      await custom().patchNamespacedCustomObject(
+        {
+          group: 'cutover.dev',
+          version: 'v1alpha1',
+          namespace: s.ns,
+          plural: 'rolloutpolicies',
+          name: 'change-control',
+          body: {
+            spec: { windows: { timeZone: 'UTC', allow: [{ name: 'soon', schedule, duration: '10m' }] } },
+          },
+        },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
       await s.release('v2');
       await untilMessage(s, /advancement: outside deploy window soon/);
       assert.equal(await s.phase(), 'Waiting');
