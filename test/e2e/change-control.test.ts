@@ -4,7 +4,10 @@
 // Prometheus answering "no values" for the inconclusive checks, and a RolloutFreeze applied mid-rollout.
 import * as k8s from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { stackEndpoints } from '../../stack/endpoints.ts';
 import { probeBlockers } from '../../stack/pod-probe.ts';
 import { waitFor } from '../../stack/processes.ts';
 import { runCutover, type CliRun } from '../support/cli-process.ts';
@@ -146,6 +149,15 @@ async function withDiagnosis(error: unknown, ns: string, worker: WorkerProcess):
       .map((e) => `${e.involvedObject.kind}/${e.involvedObject.name} ${e.reason}: ${e.message}`)
       .join('\n    '),
   );
+  // Whether the supervisor restarted a component of the stack meanwhile (it logs every restart).
+  const supervisor = await tryRead(async () =>
+    (await readFile(join(stackEndpoints().stateDir, 'logs', 'supervisor.log'), 'utf8'))
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .slice(-5)
+      .map((line) => line.slice(0, 300))
+      .join('\n    '),
+  );
   const logs = worker
     .logs()
     .split('\n')
@@ -156,7 +168,8 @@ async function withDiagnosis(error: unknown, ns: string, worker: WorkerProcess):
   error.message +=
     `\n  Canary status: ${status.slice(0, 1500)}\n  last events:\n    ${events}` +
     `\n  Deployments: ${deployments}\n  pods and nodes not ready: ${pods}` +
-    `\n  other Warning events:\n    ${warnings}\n  worker log (last lines):\n    ${logs}`;
+    `\n  other Warning events:\n    ${warnings}\n  stack supervisor log (last lines):\n    ${supervisor}` +
+    `\n  worker log (last lines):\n    ${logs}`;
   return error;
 }
 
