@@ -187,7 +187,8 @@ async function kwokctl(stateDir: string, args: string[]): Promise<void> {
 async function waitUsable(kubeconfig: string, say: Say): Promise<void> {
   await waitFor('the local cluster to report a Ready node', () => clusterHealthy(kubeconfig), 60_000);
   // The controller-manager creates the default ServiceAccount a moment after start; pods need it.
-  const core = kubeClient(kubeconfig).makeApiClient(k8s.CoreV1Api);
+  const config = kubeClient(kubeconfig);
+  const core = config.makeApiClient(k8s.CoreV1Api);
   await waitFor(
     'the default ServiceAccount',
     async () => {
@@ -196,7 +197,7 @@ async function waitUsable(kubeconfig: string, say: Say): Promise<void> {
     },
     60_000,
   );
-  const tookMs = await probePods(kubeClient(kubeconfig), nodeNames.length, say);
+  const tookMs = await probePods(config, nodeNames.length, say);
   say(`the local cluster runs pods (a probe pod on each node was Ready in ${(tookMs / 1000).toFixed(1)}s)`);
 }
 
@@ -299,7 +300,7 @@ export async function startCluster(stateDir: string, say: Say): Promise<ClusterS
       : 'the local cluster does not answer, though all its processes run: waiting for it',
   );
   try {
-    if (dead.length > 0) await startComponents(stateDir, dead, say);
+    if (dead.length > 0) await startComponents(stateDir, say);
   } catch (error) {
     return rebuild(stateDir, say, `starting its components failed: ${firstLine(error)}`);
   }
@@ -328,9 +329,9 @@ export async function startCluster(stateDir: string, say: Say): Promise<ClusterS
  * pid file names a process that still exists, and a killed one can linger as a zombie until init
  * reaps it: the restart then silently starts nothing (seen here after a `kill -9`).
  */
-async function startComponents(stateDir: string, dead: string[], say: Say): Promise<void> {
+async function startComponents(stateDir: string, say: Say): Promise<void> {
   const deadline = Date.now() + 30_000;
-  let still = dead;
+  let still: string[] = [];
   for (let attempt = 1; ; attempt++) {
     await kwokctl(stateDir, ['start', 'cluster']);
     const settled = Date.now() + 2_000;

@@ -4,7 +4,7 @@
 // stages each come up on their own, and a test that starts in that gap waits on pods that never get
 // Ready (CI saw two minutes of it). The probe's image is one the pod runner does not run.
 import * as k8s from '@kubernetes/client-node';
-import { sleep } from './processes.ts';
+import { waitFor } from './processes.ts';
 
 export const probeName = 'cutover-stack-probe';
 const probeNamespace = 'kube-system';
@@ -36,10 +36,9 @@ export function probeDeployment(nodes: number): k8s.V1Deployment {
   };
 }
 
-/** What keeps the probe from being Ready, in one line (for the progress message and the error). */
-export function probeBlockers(pods: k8s.V1Pod[], nodes: k8s.V1Node[], expected: number): string {
+/** What keeps these pods from being Ready: the pods that are not, and nodes NotReady or tainted. */
+export function podReadinessBlockers(pods: k8s.V1Pod[], nodes: k8s.V1Node[]): string[] {
   const parts: string[] = [];
-  if (pods.length < expected) parts.push(`${pods.length} of ${expected} pods created`);
   for (const pod of pods) {
     const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     if (ready) continue;
@@ -59,12 +58,12 @@ export function probeBlockers(pods: k8s.V1Pod[], nodes: k8s.V1Node[], expected: 
           (taints.length > 0 ? ` taints ${taints.join(',')}` : ''),
       );
   }
-  return parts.join('; ') || 'none: every pod and node is Ready, no node is tainted';
+  return parts;
 }
 
 /**
  * Creates the probe, waits until all its pods are Ready, removes it, and returns how long that took.
- * Says what it still waits on every `reportEveryMs`; throws with the blockers after `timeoutMs`.
+ * Says what it still waits on every `reportEveryMs`; throws with the same words after `timeoutMs`.
  */
 export async function probePods(
   config: k8s.KubeConfig,
@@ -75,51 +74,44 @@ export async function probePods(
 ): Promise<number> {
   const apps = config.makeApiClient(k8s.AppsV1Api);
   const core = config.makeApiClient(k8s.CoreV1Api);
-  const started = Date.now();
+  const at = { name: probeName, namespace: probeNamespace };
   const remove = () =>
-    apps
-      .deleteNamespacedDeployment({
-        name: probeName,
-        namespace: probeNamespace,
-        propagationPolicy: 'Background',
-      })
-      .catch(() => undefined);
-  // A probe left by an `up` that was cut short would count its old, Ready pods.
+    apps.deleteNamespacedDeployment({ ...at, propagationPolicy: 'Background' }).catch(() => undefined);
+  const blockers = async (): Promise<string> => {
+    const pods = (
+      await core.listNamespacedPod({ namespace: probeNamespace, labelSelector: `app=${probeName}` })
+    ).items;
+    const created = pods.length < nodes ? [`${pods.length} of ${nodes} pods created`] : [];
+    return [...created, ...podReadinessBlockers(pods, (await core.listNode()).items)].join('; ');
+  };
+  const started = Date.now();
+  // A probe left by an `up` that was cut short would count its old, Ready pods. Deleting in the
+  // background removes the Deployment at once (its ReplicaSet and pods follow), so the create can follow.
   await remove();
-  await waitGone(apps);
   await apps.createNamespacedDeployment({ namespace: probeNamespace, body: probeDeployment(nodes) });
   let nextReport = started + reportEveryMs;
   try {
-    for (;;) {
-      const deployment = await apps.readNamespacedDeployment({ name: probeName, namespace: probeNamespace });
-      if ((deployment.status?.readyReplicas ?? 0) >= nodes) return Date.now() - started;
-      const now = Date.now();
-      if (now >= nextReport || now - started >= timeoutMs) {
-        const pods = (
-          await core.listNamespacedPod({ namespace: probeNamespace, labelSelector: `app=${probeName}` })
-        ).items;
-        const blockers = probeBlockers(pods, (await core.listNode()).items, nodes);
-        const waited = Math.round((now - started) / 1000);
-        if (now - started >= timeoutMs)
-          throw new Error(`the local cluster ran no pod within ${waited}s: ${blockers}`);
-        say(`the local cluster does not run pods yet (${waited}s): ${blockers}`);
-        nextReport = now + reportEveryMs;
-      }
-      await sleep(250);
-    }
+    await waitFor(
+      `a probe pod Ready on each of ${nodes} nodes`,
+      async () => {
+        if (((await apps.readNamespacedDeployment(at)).status?.readyReplicas ?? 0) >= nodes) return true;
+        if (Date.now() >= nextReport) {
+          say(
+            `the local cluster does not run pods yet (${Math.round((Date.now() - started) / 1000)}s): ${await blockers()}`,
+          );
+          nextReport = Date.now() + reportEveryMs;
+        }
+        return false;
+      },
+      timeoutMs,
+    );
+    return Date.now() - started;
+  } catch (error) {
+    const why = await blockers().catch(() => (error instanceof Error ? error.message : String(error)));
+    throw new Error(
+      `the local cluster did not run a probe pod on every node within ${Math.round(timeoutMs / 1000)}s: ${why}`,
+    );
   } finally {
     await remove();
-  }
-}
-
-async function waitGone(apps: k8s.AppsV1Api): Promise<void> {
-  for (let i = 0; i < 120; i++) {
-    try {
-      await apps.readNamespacedDeployment({ name: probeName, namespace: probeNamespace });
-    } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 404) return;
-      throw error;
-    }
-    await sleep(250);
   }
 }

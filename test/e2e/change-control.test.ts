@@ -8,8 +8,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { stackEndpoints } from '../../stack/endpoints.ts';
-import { probeBlockers } from '../../stack/pod-probe.ts';
+import { podReadinessBlockers } from '../../stack/pod-probe.ts';
 import { waitFor } from '../../stack/processes.ts';
+import {
+  rolloutPolicyApiVersion,
+  rolloutPolicyGroup,
+  rolloutPolicyKind,
+  rolloutPolicyPlural,
+  rolloutPolicyVersion,
+} from '../../canary/rollout-policy.ts';
 import { runCutover, type CliRun } from '../support/cli-process.ts';
 import { bindRole, clusterUsers, waitForGrant, type ClusterUsers } from '../support/cluster-users.ts';
 import { canaryEvents, canaryObject, readCanaryStatus, type CanaryOptions } from '../support/canaries.ts';
@@ -58,13 +65,13 @@ async function stage(
   const worker = await startWorkerProcess({ namespace: ns.name, taskQueue: `e2e-cc-${ns.name}` });
   try {
     await custom().createNamespacedCustomObject({
-      group: 'cutover.dev',
-      version: 'v1alpha1',
+      group: rolloutPolicyGroup,
+      version: rolloutPolicyVersion,
       namespace: ns.name,
-      plural: 'rolloutpolicies',
+      plural: rolloutPolicyPlural,
       body: {
-        apiVersion: 'cutover.dev/v1alpha1',
-        kind: 'RolloutPolicy',
+        apiVersion: rolloutPolicyApiVersion,
+        kind: rolloutPolicyKind,
         metadata: { name: 'change-control', namespace: ns.name },
         spec: { selector: {}, ...policy },
       },
@@ -135,12 +142,12 @@ async function withDiagnosis(error: unknown, ns: string, worker: WorkerProcess):
       .join(', '),
   );
   // What keeps pods from being Ready (unscheduled, tainted nodes), and what the controllers said.
-  const pods = await tryRead(async () =>
-    probeBlockers(
-      (await kube().core.listNamespacedPod({ namespace: ns })).items,
-      (await kube().core.listNode()).items,
-      0,
-    ),
+  const pods = await tryRead(
+    async () =>
+      podReadinessBlockers(
+        (await kube().core.listNamespacedPod({ namespace: ns })).items,
+        (await kube().core.listNode()).items,
+      ).join('; ') || 'none: every pod and node is Ready, no node is tainted',
   );
   const warnings = await tryRead(async () =>
     (await kube().core.listNamespacedEvent({ namespace: ns })).items
@@ -151,26 +158,25 @@ async function withDiagnosis(error: unknown, ns: string, worker: WorkerProcess):
   );
   // Whether the supervisor restarted a component of the stack meanwhile (it logs every restart).
   const supervisor = await tryRead(async () =>
-    (await readFile(join(stackEndpoints().stateDir, 'logs', 'supervisor.log'), 'utf8'))
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .slice(-5)
-      .map((line) => line.slice(0, 300))
-      .join('\n    '),
+    lastLines(await readFile(join(stackEndpoints().stateDir, 'logs', 'supervisor.log'), 'utf8'), 5),
   );
-  const logs = worker
-    .logs()
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .slice(-12)
-    .map((line) => line.slice(0, 300))
-    .join('\n    ');
+  const logs = lastLines(worker.logs(), 12);
   error.message +=
     `\n  Canary status: ${status.slice(0, 1500)}\n  last events:\n    ${events}` +
     `\n  Deployments: ${deployments}\n  pods and nodes not ready: ${pods}` +
     `\n  other Warning events:\n    ${warnings}\n  stack supervisor log (last lines):\n    ${supervisor}` +
     `\n  worker log (last lines):\n    ${logs}`;
   return error;
+}
+
+/** The last `count` non-empty lines of a log, each cut at 300 characters, indented for an error message. */
+function lastLines(log: string, count: number): string {
+  return log
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-count)
+    .map((line) => line.slice(0, 300))
+    .join('\n    ');
 }
 
 async function untilMessage(s: Stage, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
@@ -237,10 +243,10 @@ describe('change control on the real stack', () => {
       const schedule = `FREQ=HOURLY;BYMINUTE=${opens.getUTCMinutes()};BYSECOND=${opens.getUTCSeconds()}`;
       await custom().patchNamespacedCustomObject(
         {
-          group: 'cutover.dev',
-          version: 'v1alpha1',
+          group: rolloutPolicyGroup,
+          version: rolloutPolicyVersion,
           namespace: s.ns,
-          plural: 'rolloutpolicies',
+          plural: rolloutPolicyPlural,
           name: 'change-control',
           body: {
             spec: { windows: { timeZone: 'UTC', allow: [{ name: 'soon', schedule, duration: '10m' }] } },
